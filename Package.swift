@@ -1,0 +1,42 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Experiment plugins compiled into workbench: one folder each under `plugins/`, one target each,
+/// and one entry each in `ExperimentRegistry` (a test checks that the three agree).
+let plugins = ["CurveSweep"]
+
+let package = Package(
+  name: "workbench",
+  platforms: [.macOS(.v15)],
+  products: [
+    .executable(name: "workbench", targets: ["workbench"])
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+  ],
+  targets: [
+    .executableTarget(name: "workbench", dependencies: ["WorkbenchCLI"]),
+    .target(
+      name: "WorkbenchCLI",
+      dependencies: [
+        "ExperimentRegistry", "WorkbenchKit", "WorkbenchRunLog", "WorkbenchFit",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+    .target(name: "ExperimentRegistry", dependencies: ["WorkbenchKit"] + plugins.map { .target(name: "\($0)Plugin") }),
+    .target(
+      name: "WorkbenchKit",
+      dependencies: ["WorkbenchRunLog", "WorkbenchFit", .product(name: "Yams", package: "Yams")]),
+    .target(name: "WorkbenchRunLog", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+    .target(name: "WorkbenchFit"),
+    .target(name: "WorkbenchTestSupport", dependencies: ["WorkbenchKit", "WorkbenchRunLog"], path: "Tests/WorkbenchTestSupport"),
+    .testTarget(name: "WorkbenchFitTests", dependencies: ["WorkbenchFit"]),
+    .testTarget(name: "WorkbenchRunLogTests", dependencies: ["WorkbenchRunLog", "WorkbenchTestSupport"]),
+    .testTarget(name: "WorkbenchKitTests", dependencies: ["WorkbenchKit", "WorkbenchTestSupport"]),
+    .testTarget(
+      name: "WorkbenchCLITests",
+      dependencies: ["workbench", "WorkbenchCLI", "ExperimentRegistry", "WorkbenchRunLog", "WorkbenchTestSupport"]),
+  ] + plugins.map { .target(name: "\($0)Plugin", dependencies: ["WorkbenchKit", "WorkbenchFit"], path: "plugins/\($0)") },
+  swiftLanguageModes: [.v6]
+)

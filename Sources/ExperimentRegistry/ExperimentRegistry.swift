@@ -1,0 +1,16 @@
+import CurveSweepPlugin
+import WorkbenchKit
+
+/// The one list of plugins compiled into workbench. Each has a folder under `plugins/` and a
+/// target in Package.swift; a test fails when the three disagree.
+public enum ExperimentRegistry {
+  /// Every plugin, in the order `workbench plugins` lists them.
+  public static let plugins: [AnyExperimentPlugin] = [
+    AnyExperimentPlugin(CurveSweepPlugin.self)
+  ]
+
+  /// The folder under `plugins/` of each plugin, by plugin id.
+  public static let folders: [String: String] = [
+    CurveSweepPlugin.id: "CurveSweep"
+  ]
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+import WorkbenchKit
+
+/// `workbench`: runs language-model experiments described in YAML and records every run in SQLite.
+public struct WorkbenchCommand: ParsableCommand {
+  public static let configuration = CommandConfiguration(
+    commandName: "workbench",
+    abstract: "Small-scale language-model science: run experiments, log every run, fit the laws.",
+    discussion: """
+      Experiments are YAML files naming a plugin (`workbench plugins` lists them). Every run is
+      recorded in one SQLite log (default ./workbench.sqlite; --log PATH or WORKBENCH_LOG).
+      """,
+    version: Workbench.version,
+    subcommands: [
+      RunCommand.self, RunsCommand.self, ShowCommand.self, QueryCommand.self, ExportCommand.self, LogCommand.self,
+      PluginsCommand.self,
+    ])
+
+  public init() {}
+}
+
+/// `--log PATH`: which run log to use.
+struct LogOptions: ParsableArguments {
+  @Option(
+    name: .customLong("log"),
+    help: ArgumentHelp("The run log (SQLite).", discussion: "Default: $WORKBENCH_LOG, else ./workbench.sqlite.", valueName: "path"))
+  var explicitPath: String?
+
+  /// The log path: --log, else $WORKBENCH_LOG, else workbench.sqlite in the working directory.
+  var path: String {
+    explicitPath ?? ProcessInfo.processInfo.environment["WORKBENCH_LOG"].flatMap { $0.isEmpty ? nil : $0 }
+      ?? "workbench.sqlite"
+  }
+}
+
+/// Prints to standard output.
+func emit(_ line: String) {
+  print(line)
+}

@@ -1,0 +1,89 @@
+import WorkbenchRunLog
+
+/// An experiment plugin: a typed config, a plan of runs, how to execute one run, and how to
+/// analyse the finished runs. Plugins report metrics and files through their context and never
+/// touch the run log directly.
+///
+/// Adding one: create `plugins/<Name>/`, add `<Name>` to `plugins` in Package.swift, and list the
+/// type in `ExperimentRegistry`.
+public protocol ExperimentPlugin: Sendable {
+  /// The experiment's config as written in YAML under the host's keys (`plugin`, `name`, `seed`, …).
+  associatedtype Config: Codable & Sendable
+
+  /// The name experiment files use in `plugin:`. Never changes once released.
+  static var id: String { get }
+  /// Bump when a change alters results: runs are keyed by it, so a new version re-runs everything.
+  static var version: String { get }
+  /// One line for `workbench plugins`.
+  static var summary: String { get }
+  /// The config keys, for `workbench plugins` and for sweep expansion (`sweepable` keys given as a
+  /// list are swept over).
+  static var configKeys: [ConfigKey] { get }
+
+  init()
+
+  /// The runs one resolved config asks for (usually one). Throw `ConfigIssue` for invalid values.
+  func plan(_ config: Config, seed: Int) throws -> [RunSpec<Config>]
+
+  /// Executes one run; reports metrics through `context` and returns the run's summary.
+  func execute(_ run: RunSpec<Config>, context: RunContext) throws -> RunSummary
+
+  /// Analyses the experiment once every run has finished: tables, fits, reports.
+  func analyze(_ runs: [FinishedRun<Config>], context: AnalysisContext) throws
+}
+
+extension ExperimentPlugin {
+  public func plan(_ config: Config, seed: Int) throws -> [RunSpec<Config>] {
+    [RunSpec(config: config, seed: seed)]
+  }
+
+  public func analyze(_ runs: [FinishedRun<Config>], context: AnalysisContext) throws {}
+}
+
+/// One run a plugin plans: its config (hashed into the run key), seed and a human label.
+public struct RunSpec<Config: Codable & Sendable>: Sendable {
+  public var config: Config
+  public var seed: Int
+  /// Extra words for the run's label (the host prefixes the swept values).
+  public var label: String
+
+  public init(config: Config, seed: Int, label: String = "") {
+    self.config = config
+    self.seed = seed
+    self.label = label
+  }
+}
+
+/// A finished run handed to `analyze`: its log record and its decoded config.
+public struct FinishedRun<Config: Codable & Sendable>: Sendable {
+  public var record: RunRecord
+  public var config: Config
+}
+
+/// Documentation of one config key, for `workbench plugins`.
+public struct ConfigKey: Sendable {
+  public var path: String
+  public var type: String
+  public var defaultValue: String?
+  public var sweepable: Bool
+  public var help: String
+
+  public init(_ path: String, _ type: String, default defaultValue: String? = nil, sweepable: Bool = false, _ help: String) {
+    self.path = path
+    self.type = type
+    self.defaultValue = defaultValue
+    self.sweepable = sweepable
+    self.help = help
+  }
+}
+
+/// A config value a plugin refuses, with the key path it is about; the host adds the file position.
+public struct ConfigIssue: Error, Sendable {
+  public var path: ConfigPath
+  public var message: String
+
+  public init(_ path: ConfigPath, _ message: String) {
+    self.path = path
+    self.message = message
+  }
+}

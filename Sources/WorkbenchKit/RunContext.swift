@@ -1,0 +1,136 @@
+import Foundation
+import Synchronization
+import WorkbenchRunLog
+
+/// What a plugin gets while it executes one run: its identity and seed, a folder for files,
+/// metric logging, progress reporting and cancellation. Metrics are buffered and written in
+/// batches, so logging costs a small fraction of a training step.
+public final class RunContext: @unchecked Sendable {
+  /// The run key: a hash of the resolved config, plugin id and version, and seed.
+  public let key: String
+  public let label: String
+  public let seed: Int
+  /// `runs/<experiment>/<run-key>/`: where the run writes artifacts and checkpoints.
+  public let directory: URL
+  /// The device the run computes on, recorded with the run (the plugin sets it).
+  public var device = "cpu"
+
+  let record: RunRecord
+  let log: RunLog
+  let display: ProgressDisplay
+  let trap: SignalTrap
+  let started = Date()
+  private var buffer: [MetricRecord] = []
+  private var lastFlush = Date()
+  /// Metrics wait in memory until this many are buffered or `flushInterval` passed.
+  static let batchSize = 512
+  static let flushInterval: TimeInterval = 2
+
+  init(record: RunRecord, directory: URL, log: RunLog, display: ProgressDisplay, trap: SignalTrap) {
+    self.record = record
+    key = record.key
+    label = record.label
+    seed = Int(record.seed)
+    self.directory = directory
+    self.log = log
+    self.display = display
+    self.trap = trap
+  }
+
+  /// Records one value of metric `name` at `step`, with the tokens and FLOPs spent so far.
+  public func log(_ name: String, step: Int, value: Double, tokens: Int? = nil, flops: Double? = nil) throws {
+    buffer.append(
+      MetricRecord(
+        runID: record.id!, name: name, step: Int64(step), value: value, tokens: tokens.map(Int64.init), flops: flops,
+        elapsedSeconds: Date().timeIntervalSince(started)))
+    if buffer.count >= Self.batchSize || Date().timeIntervalSince(lastFlush) > Self.flushInterval { try flush() }
+  }
+
+  /// Writes buffered metrics to the log now.
+  public func flush() throws {
+    guard !buffer.isEmpty else { return }
+    try log.appendMetrics(buffer)
+    buffer.removeAll(keepingCapacity: true)
+    lastFlush = Date()
+  }
+
+  /// Updates the progress display.
+  public func progress(step: Int, of steps: Int, loss: Double? = nil, tokensPerSecond: Double? = nil) {
+    display.runProgress(step: step, of: steps, loss: loss, tokensPerSecond: tokensPerSecond)
+  }
+
+  /// Throws `RunCancelled` once SIGINT or SIGTERM arrived; call it between steps.
+  public func checkCancellation() throws { try trap.check() }
+
+  /// A seeded generator for one purpose of this run (`"data"`, `"init"`, …).
+  public func generator(_ stream: String) -> SeededGenerator { SeededGenerator(seed: seed, stream: stream) }
+
+  /// Writes `data` to `name` in the run folder atomically (temporary file, then rename) and records
+  /// it as an artifact of `kind` with its SHA-256.
+  @discardableResult
+  public func writeArtifact(kind: String, name: String, data: Data) throws -> URL {
+    let url = directory.appendingPathComponent(name)
+    try Self.writeAtomically(data, to: url)
+    try log.recordArtifact(
+      ArtifactRecord(runID: record.id!, kind: kind, path: url.path, sha256: SHA256.hex(data), bytes: Int64(data.count)))
+    return url
+  }
+
+  /// Writes a file so that readers see either the old or the new content, never a partial one.
+  public static func writeAtomically(_ data: Data, to url: URL) throws {
+    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+    try data.write(to: temporary)
+    if rename(temporary.path, url.path) != 0 {
+      let code = errno
+      try? FileManager.default.removeItem(at: temporary)
+      throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path, "errno": code])
+    }
+  }
+}
+
+/// What a plugin gets in `analyze`: the run log to read metrics from and store fits in, a folder
+/// for reports, and the output stream.
+public final class AnalysisContext: @unchecked Sendable {
+  public let experiment: ExperimentRecord
+  /// `runs/<experiment>/`: where reports go.
+  public let directory: URL
+  let log: RunLog
+  private let output: (String) -> Void
+
+  init(experiment: ExperimentRecord, directory: URL, log: RunLog, output: @escaping (String) -> Void) {
+    self.experiment = experiment
+    self.directory = directory
+    self.log = log
+    self.output = output
+  }
+
+  /// Prints a line of the analysis (tables, fitted laws) to standard output.
+  public func print(_ line: String) { output(line) }
+
+  /// The values of metric `name` of a run, by step.
+  public func metrics(of run: RunRecord, _ name: String) throws -> [MetricRecord] {
+    try log.metrics(runID: run.id!, name: name)
+  }
+
+  /// Stores a fit and links it to the runs it used.
+  @discardableResult
+  public func storeFit(
+    form: String, parameters: [String: Double], intervals: [String: [Double]]? = nil, options: [String: String] = [:],
+    runs: [RunRecord], pointCount: Int, objective: Double, r2: Double?
+  ) throws -> Int64 {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
+    let record = FitRecord(
+      experimentID: experiment.id!, form: form, parameters: try json(parameters), intervals: try intervals.map(json),
+      options: try json(options), pointCount: pointCount, objective: objective, r2: r2)
+    return try log.insertFit(record, runIDs: runs.compactMap(\.id))
+  }
+}
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif

@@ -1,0 +1,40 @@
+/// A small, fast, seedable random number generator (SplitMix64): the same seed gives the same
+/// numbers on every machine and every run.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
+  private var state: UInt64
+
+  public init(seed: UInt64) { state = seed }
+
+  /// A generator for one purpose of one run: different `stream` values give independent streams.
+  public init(seed: Int, stream: String) {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in stream.utf8 {
+      hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+    }
+    state = UInt64(bitPattern: Int64(seed)) ^ hash
+  }
+
+  public mutating func next() -> UInt64 {
+    state &+= 0x9e37_79b9_7f4a_7c15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+    z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+    return z ^ (z >> 31)
+  }
+
+  /// A uniform double in [0, 1).
+  public mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+
+  /// A standard normal sample (Box–Muller).
+  public mutating func nextGaussian() -> Double {
+    let u = max(nextUnit(), .leastNonzeroMagnitude)
+    let v = nextUnit()
+    return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
+  }
+}
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif

@@ -1,0 +1,120 @@
+import Foundation
+import GRDB
+
+/// What `merge(from:)` did with the runs of one shard.
+public struct MergeReport: Sendable, Equatable {
+  /// Runs that were not in this log.
+  public var imported = 0
+  /// Runs this log had unfinished and the shard had finished.
+  public var updated = 0
+  /// Runs this log already had finished, or the shard had unfinished.
+  public var skipped = 0
+
+  public init() {}
+}
+
+extension RunLog {
+  /// Imports the runs of another log file (a shard written on another machine), idempotent by
+  /// run key: a run is imported once, with its metrics and artifacts; a finished run here is never
+  /// replaced. The shard is opened read-only and the whole import is one transaction.
+  public func merge(from shardPath: String) throws -> MergeReport {
+    let shard = try RunLog(path: shardPath, readOnly: true)
+    let (experiments, sweeps, runs) = try shard.read { db in
+      (
+        try ExperimentRecord.fetchAll(db), try SweepRecord.fetchAll(db),
+        try RunRecord.order(Column("id")).fetchAll(db)
+      )
+    }
+    let experimentNames = Dictionary(uniqueKeysWithValues: experiments.map { ($0.id!, $0) })
+    let sweepsByID = Dictionary(uniqueKeysWithValues: sweeps.map { ($0.id!, $0) })
+    var report = MergeReport()
+    var wanted: [RunRecord] = []
+    let local = Dictionary(uniqueKeysWithValues: try self.runs(keys: runs.map(\.key)).map { ($0.key, $0) })
+    for run in runs {
+      if run.status == .finished && local[run.key]?.status != .finished {
+        wanted.append(run)
+      } else if local[run.key] == nil && run.status != .running {
+        wanted.append(run)
+      } else {
+        report.skipped += 1
+      }
+    }
+    let payload = try shard.read { db in
+      try wanted.map { run in
+        (
+          run, try MetricRecord.filter(Column("run_id") == run.id).fetchAll(db),
+          try ArtifactRecord.filter(Column("run_id") == run.id).fetchAll(db)
+        )
+      }
+    }
+    try write { db in
+      var experimentIDs: [Int64: Int64] = [:]
+      var sweepIDs: [Int64: Int64] = [:]
+      for (source, metrics, artifacts) in payload {
+        guard let experiment = experimentNames[source.experimentID] else { continue }
+        let experimentID = try Self.localExperimentID(db, experiment, cache: &experimentIDs)
+        var run = source
+        run.experimentID = experimentID
+        run.sweepID = try source.sweepID.flatMap { sweepsByID[$0] }.map {
+          try Self.localSweepID(db, $0, experimentID: experimentID, cache: &sweepIDs)
+        }
+        if let existing = try RunRecord.filter(Column("key") == source.key).fetchOne(db) {
+          guard existing.status != .finished else {
+            report.skipped += 1
+            continue
+          }
+          run.id = existing.id
+          try run.update(db)
+          try db.execute(sql: "DELETE FROM metric WHERE run_id = ?", arguments: [existing.id])
+          try db.execute(sql: "DELETE FROM artifact WHERE run_id = ?", arguments: [existing.id])
+          report.updated += 1
+        } else {
+          run.id = nil
+          try run.insert(db)
+          report.imported += 1
+        }
+        for var metric in metrics {
+          metric.runID = run.id!
+          try metric.insert(db, onConflict: .replace)
+        }
+        for var artifact in artifacts {
+          artifact.id = nil
+          artifact.runID = run.id!
+          try artifact.insert(db, onConflict: .replace)
+        }
+      }
+    }
+    return report
+  }
+
+  private static func localExperimentID(
+    _ db: Database, _ experiment: ExperimentRecord, cache: inout [Int64: Int64]
+  ) throws -> Int64 {
+    if let id = cache[experiment.id!] { return id }
+    var id = try Int64.fetchOne(db, sql: "SELECT id FROM experiment WHERE name = ?", arguments: [experiment.name])
+    if id == nil {
+      var copy = experiment
+      copy.id = nil
+      try copy.insert(db)
+      id = copy.id
+    }
+    cache[experiment.id!] = id!
+    return id!
+  }
+
+  private static func localSweepID(
+    _ db: Database, _ sweep: SweepRecord, experimentID: Int64, cache: inout [Int64: Int64]
+  ) throws -> Int64 {
+    if let id = cache[sweep.id!] { return id }
+    var id = try Int64.fetchOne(db, sql: "SELECT id FROM sweep WHERE key = ?", arguments: [sweep.key])
+    if id == nil {
+      var copy = sweep
+      copy.id = nil
+      copy.experimentID = experimentID
+      try copy.insert(db)
+      id = copy.id
+    }
+    cache[sweep.id!] = id!
+    return id!
+  }
+}

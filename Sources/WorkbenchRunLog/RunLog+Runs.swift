@@ -1,0 +1,236 @@
+import Foundation
+import GRDB
+
+/// Which runs `workbench run` starts again.
+public enum RerunPolicy: String, Sendable, CaseIterable {
+  /// Runs that failed or were interrupted (the default).
+  case failed
+  /// Every run, finished ones included.
+  case all
+  /// Only runs that never started.
+  case none
+}
+
+/// The process that holds a run while it is running: `host:pid:start-time`.
+public struct RunOwner: Sendable, Equatable {
+  public var host: String
+  public var pid: Int32
+  /// A value that differs between two processes that reused one pid (Linux: start time in ticks).
+  public var startToken: String
+
+  public init(host: String, pid: Int32, startToken: String) {
+    self.host = host
+    self.pid = pid
+    self.startToken = startToken
+  }
+
+  public init?(encoded: String) {
+    let parts = encoded.split(separator: ":", omittingEmptySubsequences: false)
+    guard parts.count >= 3, let pid = Int32(parts[parts.count - 2]) else { return nil }
+    host = parts[0..<(parts.count - 2)].joined(separator: ":")
+    self.pid = pid
+    startToken = String(parts[parts.count - 1])
+  }
+
+  public var encoded: String { "\(host):\(pid):\(startToken)" }
+}
+
+extension RunLog {
+  /// Inserts the experiment if new and returns its id.
+  /// - Throws: when the name already belongs to an experiment of another plugin.
+  public func registerExperiment(name: String, plugin: String, sourcePath: String?) throws -> Int64 {
+    try write { db in
+      if let existing = try ExperimentRecord.filter(Column("name") == name).fetchOne(db) {
+        guard existing.plugin == plugin else {
+          throw RunLogError(
+            .sql, path: path,
+            "experiment '\(name)' in \(path) belongs to plugin '\(existing.plugin)', not '\(plugin)'; give this experiment another name: (name: …)")
+        }
+        return existing.id!
+      }
+      var record = ExperimentRecord(name: name, plugin: plugin, sourcePath: sourcePath)
+      try record.insert(db)
+      return record.id!
+    }
+  }
+
+  /// Inserts the sweep (by key) if new and returns its id.
+  public func registerSweep(experimentID: Int64, key: String, spec: String, runCount: Int) throws -> Int64 {
+    try write { db in
+      if let id = try Int64.fetchOne(db, sql: "SELECT id FROM sweep WHERE key = ?", arguments: [key]) { return id }
+      var record = SweepRecord(experimentID: experimentID, key: key, spec: spec, runCount: runCount)
+      try record.insert(db)
+      return record.id!
+    }
+  }
+
+  /// Records runs as pending; a run whose key is already logged is left as it is.
+  public func registerRuns(_ runs: [RunRecord]) throws {
+    try write { db in
+      for var run in runs { try run.insert(db, onConflict: .ignore) }
+    }
+  }
+
+  /// The logged runs with these keys, in no particular order.
+  public func runs(keys: [String]) throws -> [RunRecord] {
+    try read { db in
+      var found: [RunRecord] = []
+      for chunk in stride(from: 0, to: keys.count, by: 500) {
+        let slice = Array(keys[chunk..<min(chunk + 500, keys.count)])
+        found += try RunRecord.filter(slice.contains(Column("key"))).fetchAll(db)
+      }
+      return found
+    }
+  }
+
+  /// Marks runs left `running` by a process that no longer exists (SIGKILL, power loss) as
+  /// interrupted. A run counts as orphaned when `isAlive` says its owner is gone, or when its
+  /// heartbeat is older than `lease`.
+  /// - Returns: the runs it marked.
+  @discardableResult
+  public func reapOrphans(lease: TimeInterval, isAlive: (RunOwner) -> Bool?) throws -> [RunRecord] {
+    try write { db in
+      let running = try RunRecord.filter(Column("status") == RunStatus.running.rawValue).fetchAll(db)
+      var reaped: [RunRecord] = []
+      for var run in running where Self.isOrphan(run, lease: lease, isAlive: isAlive) {
+        run.status = .interrupted
+        run.error = "interrupted: its process (\(run.owner ?? "unknown")) ended without finishing"
+        try run.update(db)
+        reaped.append(run)
+      }
+      return reaped
+    }
+  }
+
+  static func isOrphan(_ run: RunRecord, lease: TimeInterval, isAlive: (RunOwner) -> Bool?) -> Bool {
+    if let owner = run.owner.flatMap(RunOwner.init(encoded:)), let alive = isAlive(owner) { return !alive }
+    guard let heartbeat = run.heartbeatAt else { return true }
+    return Date().timeIntervalSince(heartbeat) > lease
+  }
+
+  /// Atomically picks the first run among `keys` that `policy` says should run and nobody is
+  /// running, marks it running under `owner`, clears what an earlier attempt logged, and returns it.
+  /// - Parameter skip: keys this process already attempted in this invocation.
+  public func claimNextRun(
+    keys: [String], policy: RerunPolicy, skip: Set<String>, owner: RunOwner, lease: TimeInterval,
+    isAlive: (RunOwner) -> Bool?, environment: (workbenchVersion: String, gitRevision: String?)
+  ) throws -> RunRecord? {
+    try write { db in
+      let wanted = Set(keys).subtracting(skip)
+      guard !wanted.isEmpty else { return nil }
+      var byKey: [String: RunRecord] = [:]
+      for chunk in stride(from: 0, to: keys.count, by: 500) {
+        let slice = keys[chunk..<min(chunk + 500, keys.count)].filter(wanted.contains)
+        for run in try RunRecord.filter(slice.contains(Column("key"))).fetchAll(db) { byKey[run.key] = run }
+      }
+      for key in keys where wanted.contains(key) {
+        guard var run = byKey[key] else { continue }
+        let claimable: Bool
+        switch run.status {
+        case .pending: claimable = true
+        case .failed, .interrupted: claimable = policy != .none
+        case .finished: claimable = policy == .all
+        case .running: claimable = Self.isOrphan(run, lease: lease, isAlive: isAlive)
+        }
+        guard claimable else { continue }
+        let now = Date()
+        run.status = .running
+        run.attempts += 1
+        run.owner = owner.encoded
+        run.host = owner.host
+        run.workbenchVersion = environment.workbenchVersion
+        run.gitRevision = environment.gitRevision
+        run.startedAt = now
+        run.heartbeatAt = now
+        run.finishedAt = nil
+        run.durationSeconds = nil
+        run.error = nil
+        run.device = nil
+        run.apply(RunSummary())
+        try run.update(db)
+        try db.execute(sql: "DELETE FROM metric WHERE run_id = ?", arguments: [run.id])
+        try db.execute(sql: "DELETE FROM artifact WHERE run_id = ?", arguments: [run.id])
+        return run
+      }
+      return nil
+    }
+  }
+
+  /// Refreshes the heartbeat of a run this process owns.
+  public func heartbeat(runID: Int64, owner: RunOwner) throws {
+    try write { db in
+      try db.execute(
+        sql: "UPDATE run SET heartbeat_at = ? WHERE id = ? AND owner = ? AND status = 'running'",
+        arguments: [Date(), runID, owner.encoded])
+    }
+  }
+
+  /// Ends a run this process owns: `finished` with its summary, or `failed`/`interrupted` with the
+  /// error text. A run another process took over in the meantime is left alone.
+  public func endRun(
+    runID: Int64, owner: RunOwner, status: RunStatus, summary: RunSummary = RunSummary(), device: String?,
+    error: String? = nil
+  ) throws {
+    try write { db in
+      guard var run = try RunRecord.fetchOne(db, key: runID), run.owner == owner.encoded else { return }
+      let now = Date()
+      run.status = status
+      run.finishedAt = now
+      run.heartbeatAt = now
+      run.durationSeconds = run.startedAt.map { now.timeIntervalSince($0) }
+      run.device = device ?? run.device
+      run.error = error
+      run.apply(summary)
+      try run.update(db)
+    }
+  }
+
+  /// Writes a batch of metrics in one transaction; a (run, name, step) already logged is replaced.
+  public func appendMetrics(_ metrics: [MetricRecord]) throws {
+    guard !metrics.isEmpty else { return }
+    try write { db in
+      let statement = try db.cachedStatement(
+        sql: """
+          INSERT INTO metric (run_id, name, step, value, tokens, flops, elapsed_s) VALUES (?, ?, ?, ?, ?, ?, ?)
+          ON CONFLICT (run_id, name, step) DO UPDATE SET
+            value = excluded.value, tokens = excluded.tokens, flops = excluded.flops, elapsed_s = excluded.elapsed_s
+          """)
+      for m in metrics {
+        try statement.execute(arguments: [m.runID, m.name, m.step, m.value, m.tokens, m.flops, m.elapsedSeconds])
+      }
+    }
+  }
+
+  /// Records (or replaces, by run and path) a file a run wrote.
+  public func recordArtifact(_ artifact: ArtifactRecord) throws {
+    try write { db in
+      try db.execute(sql: "DELETE FROM artifact WHERE run_id = ? AND path = ?", arguments: [artifact.runID, artifact.path])
+      var record = artifact
+      try record.insert(db)
+    }
+  }
+
+  /// Stores a fit and links it to the runs whose points it used.
+  @discardableResult
+  public func insertFit(_ fit: FitRecord, runIDs: [Int64]) throws -> Int64 {
+    try write { db in
+      var record = fit
+      try record.insert(db)
+      for runID in Set(runIDs) {
+        try db.execute(sql: "INSERT INTO fit_run (fit_id, run_id) VALUES (?, ?)", arguments: [record.id, runID])
+      }
+      return record.id!
+    }
+  }
+}
+
+extension RunRecord {
+  mutating func apply(_ summary: RunSummary) {
+    N = summary.N
+    NTotal = summary.NTotal
+    D = summary.D
+    C = summary.C
+    finalTrainLoss = summary.finalTrainLoss
+    finalValLoss = summary.finalValLoss
+  }
+}
