@@ -32,7 +32,9 @@ let package = Package(
     .target(name: "WorkbenchFit"),
     .target(name: "WorkbenchTestSupport", dependencies: ["WorkbenchKit", "WorkbenchRunLog"], path: "Tests/WorkbenchTestSupport"),
     .testTarget(name: "WorkbenchFitTests", dependencies: ["WorkbenchFit"]),
-    .testTarget(name: "WorkbenchRunLogTests", dependencies: ["WorkbenchRunLog", "WorkbenchTestSupport"]),
+    .testTarget(
+      name: "WorkbenchRunLogTests",
+      dependencies: ["WorkbenchRunLog", "WorkbenchTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     .testTarget(name: "WorkbenchKitTests", dependencies: ["WorkbenchKit", "WorkbenchTestSupport"]),
     .testTarget(
       name: "WorkbenchCLITests",

@@ -130,7 +130,8 @@ struct NodeDecoder: Decoder {
 
   func mismatch(_ expected: String) -> ConfigError {
     let name = path.components.isEmpty ? "the experiment" : "'\(path)'"
-    return ConfigError(.wrongType, at: node.location, "\(name) expects \(expected), got \(node.rendered)")
+    let got = node.scalarText.map { "'\($0)'" } ?? node.rendered
+    return ConfigError(.wrongType, at: node.location, "\(name) expects \(expected), got \(got)")
   }
 }
 

@@ -25,16 +25,24 @@ public final class RunLog: Sendable {
 
     var configuration = Configuration()
     configuration.busyMode = .timeout(Self.busyTimeout)
-    configuration.readonly = readOnly
     configuration.label = "workbench-log"
     configuration.foreignKeysEnabled = true
     do {
-      if readOnly {
-        database = try DatabaseQueue(path: path, configuration: configuration)
-      } else {
-        database = try Self.openPool(path, configuration)
+      // Inspect an existing file read-only first: a foreign or newer file must not even be
+      // switched to WAL mode, which rewrites its header.
+      if exists {
+        var probing = configuration
+        probing.readonly = true
+        let probe = try DatabaseQueue(path: path, configuration: probing)
+        try Self.checkSchema(probe, path: path, upgrade: !readOnly)
+        if readOnly {
+          database = probe
+          return
+        }
       }
-      try Self.checkSchema(database, path: path, migrateIfNeeded: !readOnly)
+      let pool = try Self.openPool(path, configuration)
+      try Self.migrator.migrate(pool)
+      database = pool
     } catch let error as RunLogError {
       throw error
     } catch {
@@ -81,13 +89,13 @@ public final class RunLog: Sendable {
     }
   }
 
-  private static func checkSchema(_ database: any DatabaseWriter, path: String, migrateIfNeeded: Bool) throws {
+  /// Refuses a file that is another program's database or was written by a newer workbench.
+  private static func checkSchema(_ database: any DatabaseReader, path: String, upgrade: Bool) throws {
     let migrator = Self.migrator
     let (foreign, superseded, complete) = try database.read { db -> (Bool, Bool, Bool) in
       let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
       let tableCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table'") ?? 0
-      let foreign = applicationID != Self.applicationID && tableCount > 0
-      if foreign { return (true, false, false) }
+      if applicationID != Self.applicationID && tableCount > 0 { return (true, false, false) }
       return (false, try migrator.hasBeenSuperseded(db), try migrator.hasCompletedMigrations(db))
     }
     if foreign {
@@ -100,11 +108,9 @@ public final class RunLog: Sendable {
         .newerSchema, path: path,
         "\(path) was written by a newer workbench (its schema has migrations this version does not know); upgrade workbench to read it")
     }
-    if !complete {
-      guard migrateIfNeeded else {
-        throw RunLogError(.readOnly, path: path, "\(path) uses an older log schema; open it once with `workbench runs` to upgrade it")
-      }
-      try migrator.migrate(database)
+    if !complete && !upgrade {
+      throw RunLogError(
+        .readOnly, path: path, "\(path) is empty or has an older log schema; run an experiment with this log to create or upgrade it")
     }
   }
 
@@ -119,7 +125,7 @@ public final class RunLog: Sendable {
     case .SQLITE_NOTADB:
       return RunLogError(.notSQLite, path: path, "\(path) is not a workbench log (not an SQLite database)")
     case .SQLITE_READONLY:
-      return RunLogError(.readOnly, path: path, "the run log is opened read-only: \(detail)")
+      return RunLogError(.readOnly, path: path, "the run log \(path) is opened read-only", cause: detail)
     case .SQLITE_BUSY, .SQLITE_LOCKED:
       return RunLogError(
         .busy, path: path, "run log \(path) stayed locked by another process for \(Int(busyTimeout)) s", cause: detail)

@@ -1,0 +1,176 @@
+import Foundation
+import GRDB
+import Testing
+import WorkbenchRunLog
+import WorkbenchTestSupport
+
+private let me = RunOwner(host: "test-host", pid: 1, startToken: "1")
+private let other = RunOwner(host: "test-host", pid: 2, startToken: "2")
+private let environment = (workbenchVersion: "test", gitRevision: String?.none)
+
+/// Registers an experiment with runs `keys` in `log`.
+private func seed(_ log: RunLog, keys: [String], experiment: String = "exp") throws -> Int64 {
+  let id = try log.registerExperiment(name: experiment, plugin: "p", sourcePath: nil)
+  try log.registerRuns(
+    keys.map {
+      RunRecord(key: $0, experimentID: id, sweepID: nil, label: $0, plugin: "p", pluginVersion: "1", seed: 0, config: "{}")
+    })
+  return id
+}
+
+@Suite struct RunLogTests {
+  let folder = TemporaryDirectory()
+
+  @Test func claimsEachRunOnceAndSkipsRunsOthersHold() throws {
+    let log = try RunLog(inMemory: ())
+    _ = try seed(log, keys: ["a", "b"])
+    let first = try log.claimNextRun(
+      keys: ["a", "b"], policy: .failed, skip: [], owner: me, lease: 60, isAlive: { _ in true }, environment: environment)
+    #expect(first?.key == "a")
+    #expect(first?.status == .running)
+    let second = try log.claimNextRun(
+      keys: ["a", "b"], policy: .failed, skip: [], owner: other, lease: 60, isAlive: { _ in true },
+      environment: environment)
+    #expect(second?.key == "b")
+    let none = try log.claimNextRun(
+      keys: ["a", "b"], policy: .all, skip: [], owner: other, lease: 60, isAlive: { _ in true }, environment: environment)
+    #expect(none == nil)
+  }
+
+  @Test func reapsRunsWhoseOwnerDiedAndClaimsThemAgain() throws {
+    let log = try RunLog(inMemory: ())
+    _ = try seed(log, keys: ["a"])
+    let run = try #require(
+      try log.claimNextRun(
+        keys: ["a"], policy: .failed, skip: [], owner: me, lease: 60, isAlive: { _ in true }, environment: environment))
+    try log.appendMetrics([MetricRecord(runID: run.id!, name: "loss", step: 1, value: 2)])
+    let reaped = try log.reapOrphans(lease: 60) { $0 == me ? false : true }
+    #expect(reaped.map(\.key) == ["a"])
+    #expect(try log.runs(keys: ["a"]).first?.status == .interrupted)
+    let again = try log.claimNextRun(
+      keys: ["a"], policy: .failed, skip: [], owner: other, lease: 60, isAlive: { _ in true }, environment: environment)
+    #expect(again?.attempts == 2)
+    #expect(try log.metrics(runID: run.id!).isEmpty)
+  }
+
+  @Test func staleHeartbeatOnAnotherHostCountsAsDead() throws {
+    let log = try RunLog(inMemory: ())
+    _ = try seed(log, keys: ["a"])
+    _ = try log.claimNextRun(
+      keys: ["a"], policy: .failed, skip: [], owner: me, lease: 60, isAlive: { _ in nil }, environment: environment)
+    #expect(try log.reapOrphans(lease: 60) { _ in nil }.isEmpty)
+    #expect(try log.reapOrphans(lease: -1) { _ in nil }.count == 1)
+  }
+
+  @Test func metricIsUniquePerRunNameAndStep() throws {
+    let log = try RunLog(inMemory: ())
+    _ = try seed(log, keys: ["a"])
+    let run = try #require(try log.runs(keys: ["a"]).first)
+    try log.appendMetrics([MetricRecord(runID: run.id!, name: "loss", step: 1, value: 2, tokens: 10)])
+    try log.appendMetrics([
+      MetricRecord(runID: run.id!, name: "loss", step: 1, value: 3, tokens: 10),
+      MetricRecord(runID: run.id!, name: "loss", step: 2, value: 1),
+    ])
+    #expect(try log.metrics(runID: run.id!).map(\.value) == [3, 1])
+  }
+
+  @Test func endRunIgnoresARunAnotherProcessTookOver() throws {
+    let log = try RunLog(inMemory: ())
+    _ = try seed(log, keys: ["a"])
+    let run = try #require(
+      try log.claimNextRun(
+        keys: ["a"], policy: .failed, skip: [], owner: me, lease: 60, isAlive: { _ in true }, environment: environment))
+    try log.endRun(runID: run.id!, owner: other, status: .finished, device: "cpu")
+    #expect(try log.runs(keys: ["a"]).first?.status == .running)
+    try log.endRun(runID: run.id!, owner: me, status: .finished, summary: RunSummary(N: 5, finalValLoss: 1.5), device: "cpu")
+    let ended = try #require(try log.runs(keys: ["a"]).first)
+    #expect(ended.status == .finished)
+    #expect(ended.N == 5)
+    #expect(ended.finalValLoss == 1.5)
+    #expect(ended.device == "cpu")
+  }
+
+  @Test func refusesAFileThatIsNotSQLiteAndLeavesIt() throws {
+    let path = folder.write("notes.sqlite", "these are my notes\n")
+    let error = #expect(throws: RunLogError.self) { try RunLog(path: path) }
+    #expect(error?.code == .notSQLite)
+    #expect(try String(contentsOfFile: path, encoding: .utf8) == "these are my notes\n")
+  }
+
+  @Test func refusesAnotherProgramsDatabase() throws {
+    let path = folder.path("other.sqlite")
+    try DatabaseQueue(path: path).write { try $0.execute(sql: "CREATE TABLE mine (x); INSERT INTO mine VALUES (1)") }
+    let before = try Data(contentsOf: URL(fileURLWithPath: path))
+    let error = #expect(throws: RunLogError.self) { try RunLog(path: path) }
+    #expect(error?.code == .notAWorkbenchLog)
+    #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+  }
+
+  @Test func refusesALogFromANewerSchema() throws {
+    let path = folder.path("new.sqlite")
+    _ = try seed(try RunLog(path: path), keys: ["a"])
+    try DatabaseQueue(path: path).write {
+      try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99-from-the-future')")
+    }
+    let before = try Data(contentsOf: URL(fileURLWithPath: path))
+    let error = #expect(throws: RunLogError.self) { try RunLog(path: path) }
+    #expect(error?.code == .newerSchema)
+    #expect(error?.message.contains("newer workbench") == true)
+    #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+  }
+
+  @Test func readOnlyLogRejectsWritesAndLeavesTheFileUnchanged() throws {
+    let path = folder.path("log.sqlite")
+    _ = try seed(try RunLog(path: path), keys: ["a", "b"])
+    let before = try Data(contentsOf: URL(fileURLWithPath: path))
+    let log = try RunLog(path: path, readOnly: true)
+    for sql in ["DELETE FROM run", "DROP TABLE metric", "UPDATE run SET status = 'failed'", "PRAGMA user_version = 7"] {
+      let error = #expect(throws: RunLogError.self, "\(sql)") { try log.query(sql) }
+      #expect(error?.code == .readOnly)
+    }
+    #expect(try log.query("SELECT count(*) FROM run").rows == [[.integer(2)]])
+    #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+  }
+
+  @Test func mergeImportsEachRunOnceWithItsMetrics() throws {
+    func shard(_ name: String, _ keys: [String], status: RunStatus) throws -> String {
+      let path = folder.path(name)
+      let log = try RunLog(path: path)
+      _ = try seed(log, keys: keys)
+      for key in keys {
+        let run = try #require(
+          try log.claimNextRun(
+            keys: [key], policy: .failed, skip: [], owner: me, lease: 60, isAlive: { _ in true },
+            environment: environment))
+        try log.appendMetrics((1...3).map { MetricRecord(runID: run.id!, name: "loss", step: $0, value: Double($0)) })
+        try log.endRun(runID: run.id!, owner: me, status: status, device: "cpu")
+      }
+      return path
+    }
+    let one = try shard("one.sqlite", ["a", "b", "c"], status: .finished)
+    let two = try shard("two.sqlite", ["b", "c", "d"], status: .finished)
+    let failed = try shard("three.sqlite", ["e"], status: .failed)
+    let main = try RunLog(path: folder.path("main.sqlite"))
+    #expect(try main.merge(from: one) == MergeReport(imported: 3, updated: 0, skipped: 0))
+    #expect(try main.merge(from: two) == MergeReport(imported: 1, updated: 0, skipped: 2))
+    #expect(try main.merge(from: one) == MergeReport(imported: 0, updated: 0, skipped: 3))
+    #expect(try main.merge(from: failed) == MergeReport(imported: 1, updated: 0, skipped: 0))
+    let runs = try main.runs()
+    #expect(runs.map(\.key) == ["a", "b", "c", "d", "e"])
+    #expect(try main.query("SELECT count(*) FROM metric").rows == [[.integer(15)]])
+    #expect(try main.experiments().count == 1)
+    // A shard that finished what this log has failed replaces it.
+    let fixed = try shard("four.sqlite", ["e"], status: .finished)
+    #expect(try main.merge(from: fixed) == MergeReport(imported: 0, updated: 1, skipped: 0))
+    #expect(try main.runs(keys: ["e"]).first?.status == .finished)
+  }
+}
+
+extension MergeReport {
+  init(imported: Int, updated: Int, skipped: Int) {
+    self.init()
+    self.imported = imported
+    self.updated = updated
+    self.skipped = skipped
+  }
+}
