@@ -50,9 +50,17 @@ public struct ResolvedExperiment: Sendable {
       throw ConfigError(
         .wrongType, at: tree.location, "an experiment file is a mapping: plugin: NAME and the plugin's keys")
     }
-    let axes = try tree.apply(try overrides.map(Override.init(parsing:)))
+    let parsed = try overrides.map(Override.init(parsing:))
     let known = plugins.map(\.id).sorted()
-    guard let pluginNode = tree["plugin"] else {
+    // The plugin (which an override may change) says which keys `key=value` may set.
+    var pluginNode = tree["plugin"]
+    for case .set(let path, let node) in parsed where path == ["plugin"] { pluginNode = node }
+    let documented = plugins.first { $0.id == pluginNode?.scalarText }.map { plugin in
+      Set(plugin.configKeys.map { ConfigPath(parsing: $0.path) } + ExperimentHeader.keys.map { ConfigPath([$0]) })
+    }
+    let axes = try tree.apply(parsed, knownPaths: documented ?? [])
+    pluginNode = tree["plugin"]
+    guard let pluginNode else {
       throw ConfigError(
         .missingKey, at: SourceLocation(file: path), "missing 'plugin:'; name one of: \(known.joined(separator: ", "))")
     }

@@ -84,23 +84,26 @@ public enum Override: Sendable, Equatable {
 
 extension ConfigNode {
   /// Applies `overrides` in order; sweep overrides are returned as grid axes instead of being applied.
-  /// - Throws: `ConfigError` when `key=value` names a key the file lacks, `+key` one it has, or
-  ///   `~key` one it lacks.
-  public mutating func apply(_ overrides: [Override]) throws -> [SweepAxis] {
+  /// `key=value` may set a key the file lacks when it is one of `knownPaths` (a documented key
+  /// with a default); any other key must be added with `+key=value`.
+  /// - Throws: `ConfigError` when `key=value` names an unknown key the file lacks, `+key` one it
+  ///   has, or `~key` one it lacks.
+  public mutating func apply(_ overrides: [Override], knownPaths: Set<ConfigPath> = []) throws -> [SweepAxis] {
     var axes: [SweepAxis] = []
     for override in overrides {
       let path = override.path
       let exists = value(at: path) != nil
-      let hint = nearest(to: path.description, in: allPaths.map(\.description)).map { "; did you mean '\($0)'?" } ?? ""
+      let settable = exists || knownPaths.contains(path)
+      let candidates = Set(allPaths.map(\.description)).union(knownPaths.map(\.description))
+      let hint = nearest(to: path.description, in: candidates).map { "; did you mean '\($0)'?" } ?? ""
       switch override {
       case .set(_, let node):
-        guard exists else {
+        guard settable, setValue(node, at: path, create: true) else {
           throw ConfigError(
             .badOverride, at: nil, "cannot override '\(path)': the experiment has no such key\(hint) (add one with +\(path)=VALUE)")
         }
-        setValue(node, at: path)
       case .sweep(_, let values):
-        guard exists else {
+        guard settable else {
           throw ConfigError(
             .badOverride, at: nil, "cannot sweep '\(path)': the experiment has no such key\(hint) (add one with +\(path)=VALUE)")
         }

@@ -94,7 +94,11 @@ public final class RunLog: Sendable {
     let migrator = Self.migrator
     let (foreign, superseded, complete) = try database.read { db -> (Bool, Bool, Bool) in
       let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
-      let tableCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table'") ?? 0
+      // grdb_migrations alone is what another workbench process may have created a moment ago,
+      // before its first migration (which sets the application id) committed.
+      let tableCount =
+        try Int.fetchOne(
+          db, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT IN ('grdb_migrations')") ?? 0
       if applicationID != Self.applicationID && tableCount > 0 { return (true, false, false) }
       return (false, try migrator.hasBeenSuperseded(db), try migrator.hasCompletedMigrations(db))
     }

@@ -7,6 +7,12 @@ public struct ProcessResult: Sendable {
   public var stderr: String
   /// The non-empty lines of standard error.
   public var stderrLines: [String] { stderr.split(separator: "\n").map(String.init).filter { !$0.isEmpty } }
+
+  public init(status: Int32, stdout: String, stderr: String) {
+    self.status = status
+    self.stdout = stdout
+    self.stderr = stderr
+  }
 }
 
 /// Runs the `workbench` executable built beside the tests.
