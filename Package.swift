@@ -30,7 +30,9 @@ let package = Package(
       dependencies: ["WorkbenchRunLog", "WorkbenchFit", .product(name: "Yams", package: "Yams")]),
     .target(name: "WorkbenchRunLog", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
     .target(name: "WorkbenchFit"),
-    .target(name: "WorkbenchTestSupport", dependencies: ["WorkbenchKit", "WorkbenchRunLog"], path: "Tests/WorkbenchTestSupport"),
+    .target(
+      name: "WorkbenchTestSupport", dependencies: ["WorkbenchKit", "WorkbenchRunLog"],
+      path: "Tests/WorkbenchTestSupport"),
     .testTarget(name: "WorkbenchFitTests", dependencies: ["WorkbenchFit"]),
     .testTarget(
       name: "WorkbenchRunLogTests",
@@ -39,6 +41,9 @@ let package = Package(
     .testTarget(
       name: "WorkbenchCLITests",
       dependencies: ["workbench", "WorkbenchCLI", "ExperimentRegistry", "WorkbenchRunLog", "WorkbenchTestSupport"]),
-  ] + plugins.map { .target(name: "\($0)Plugin", dependencies: ["WorkbenchKit", "WorkbenchFit"], path: "plugins/\($0)") },
+  ]
+    + plugins.map {
+      .target(name: "\($0)Plugin", dependencies: ["WorkbenchKit", "WorkbenchFit"], path: "plugins/\($0)")
+    },
   swiftLanguageModes: [.v6]
 )

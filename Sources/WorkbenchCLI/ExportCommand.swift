@@ -45,7 +45,10 @@ struct ExportCommand: ParsableCommand {
         RunJSON(
           run, experiment: experiments[run.experimentID] ?? "?",
           metrics: Dictionary(grouping: try runLog.metrics(runID: run.id!), by: \.name).mapValues {
-            $0.map { MetricJSON(step: $0.step, value: $0.value, tokens: $0.tokens, flops: $0.flops, elapsedSeconds: $0.elapsedSeconds) }
+            $0.map {
+              MetricJSON(
+                step: $0.step, value: $0.value, tokens: $0.tokens, flops: $0.flops, elapsedSeconds: $0.elapsedSeconds)
+            }
           })
       }
       text = try RunJSON.encode(objects) + "\n"
@@ -55,7 +58,8 @@ struct ExportCommand: ParsableCommand {
         for m in try runLog.metrics(runID: run.id!) {
           let cells = [
             run.key, experiments[run.experimentID] ?? "?", m.name, String(m.step), String(m.value),
-            m.tokens.map { String($0) } ?? "", m.flops.map { String($0) } ?? "", m.elapsedSeconds.map { String($0) } ?? "",
+            m.tokens.map { String($0) } ?? "", m.flops.map { String($0) } ?? "",
+            m.elapsedSeconds.map { String($0) } ?? "",
           ]
           text += cells.map(\.csvField).joined(separator: ",") + "\n"
         }

@@ -28,13 +28,16 @@ struct LogCommand: ParsableCommand {
       var total = MergeReport()
       for file in files {
         let report = try runLog.merge(from: file)
-        emit("\(file): \(report.imported) imported, \(report.updated) updated, \(report.skipped) already here or unfinished")
+        emit(
+          "\(file): \(report.imported) imported, \(report.updated) updated, \(report.skipped) already here or unfinished"
+        )
         total.imported += report.imported
         total.updated += report.updated
         total.skipped += report.skipped
       }
       if files.count > 1 {
-        emit("total: \(total.imported) imported, \(total.updated) updated, \(total.skipped) skipped into \(runLog.path)")
+        emit(
+          "total: \(total.imported) imported, \(total.updated) updated, \(total.skipped) skipped into \(runLog.path)")
       }
     }
   }

@@ -35,7 +35,8 @@ struct QueryCommand: ParsableCommand {
     } catch let error as RunLogError where error.code == .readOnly {
       throw RunLogError(
         .readOnly, path: runLog.path,
-        "workbench query is read-only and cannot change the log (\(error.cause ?? error.message)); the file is unchanged")
+        "workbench query is read-only and cannot change the log (\(error.cause ?? error.message)); the file is unchanged"
+      )
     }
     if csv {
       emit(result.columns.map(\.csvField).joined(separator: ","))

@@ -51,7 +51,8 @@ struct RunCommand: ParsableCommand {
       outcome = try runner.run(experiment, output: emit)
     } catch let cancelled as RunCancelled {
       display.finish()
-      display.error("\(experiment.name): \(cancelled.description); the current run is marked interrupted and runs again next time")
+      display.error(
+        "\(experiment.name): \(cancelled.description); the current run is marked interrupted and runs again next time")
       throw ExitCode(cancelled.exitCode)
     }
     var summary = "\(experiment.name): \(outcome.finished + outcome.alreadyFinished) of \(outcome.total) runs finished"
@@ -74,7 +75,8 @@ struct RunCommand: ParsableCommand {
     if let description = experiment.description { emit("description: \(description)") }
     if let first = experiment.runs.first {
       emit("resolved config (run 1 of \(experiment.runs.count), seed \(first.seed)):")
-      let config = (try? JSONDecoder().decode(JSONValue.self, from: Data(first.configJSON.utf8))) ?? .string(first.configJSON)
+      let config =
+        (try? JSONDecoder().decode(JSONValue.self, from: Data(first.configJSON.utf8))) ?? .string(first.configJSON)
       for line in config.yamlLines() { emit("  \(line)") }
     }
     var table = TextTable(["#", "RUN KEY", "SEED", "STATUS", "WOULD", "SWEPT VALUES"])
@@ -96,7 +98,9 @@ struct RunCommand: ParsableCommand {
     }
     emit(table.render())
     let finished = statuses.values.filter { $0 == .finished }.count
-    emit("\(experiment.runs.count) runs: \(finished) already finished, \(wouldStart) would start (dry run: nothing started)")
+    emit(
+      "\(experiment.runs.count) runs: \(finished) already finished, \(wouldStart) would start (dry run: nothing started)"
+    )
   }
 }
 

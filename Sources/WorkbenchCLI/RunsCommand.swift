@@ -26,7 +26,8 @@ struct RunsCommand: ParsableCommand {
     if let experiment {
       guard let id = experiments.first(where: { $0.value == experiment })?.key else {
         throw ValidationError(
-          "no experiment '\(experiment)' in \(runLog.path); it has: \(experiments.values.sorted().joined(separator: ", "))")
+          "no experiment '\(experiment)' in \(runLog.path); it has: \(experiments.values.sorted().joined(separator: ", "))"
+        )
       }
       experimentID = id
     }
@@ -124,7 +125,8 @@ struct RunJSON: Encodable {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     encoder.dateEncodingStrategy = .iso8601
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(
+      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     return String(decoding: try encoder.encode(value), as: UTF8.self)
   }
 }

@@ -22,7 +22,10 @@ struct ShowCommand: ParsableCommand {
     let experiment = try runLog.experiments().first { $0.id == record.experimentID }?.name ?? "?"
     if json {
       let metrics = Dictionary(grouping: try runLog.metrics(runID: record.id!), by: \.name).mapValues {
-        $0.map { MetricJSON(step: $0.step, value: $0.value, tokens: $0.tokens, flops: $0.flops, elapsedSeconds: $0.elapsedSeconds) }
+        $0.map {
+          MetricJSON(
+            step: $0.step, value: $0.value, tokens: $0.tokens, flops: $0.flops, elapsedSeconds: $0.elapsedSeconds)
+        }
       }
       emit(try RunJSON.encode(RunJSON(record, experiment: experiment, metrics: metrics)))
       return
@@ -31,11 +34,14 @@ struct ShowCommand: ParsableCommand {
     if !record.label.isEmpty { emit("label:    \(record.label)") }
     emit("status:   \(record.status.rawValue) after \(record.attempts) attempt(s)")
     if let error = record.error { emit("error:    \(error)") }
-    emit("device:   \(record.device ?? "-")   host: \(record.host ?? "-")   workbench \(record.workbenchVersion ?? "-")")
+    emit(
+      "device:   \(record.device ?? "-")   host: \(record.host ?? "-")   workbench \(record.workbenchVersion ?? "-")")
     if let revision = record.gitRevision { emit("git:      \(revision)") }
     let dates = [("created", record.createdAt), ("started", record.startedAt), ("finished", record.finishedAt)]
       .compactMap { name, date in date.map { "\(name) \(Self.timestamp($0))" } }
-    emit("time:     " + dates.joined(separator: ", ") + (record.durationSeconds.map { String(format: " (%.2f s)", $0) } ?? ""))
+    emit(
+      "time:     " + dates.joined(separator: ", ")
+        + (record.durationSeconds.map { String(format: " (%.2f s)", $0) } ?? ""))
     emit(
       "summary:  N \(format(record.N))  N_total \(format(record.NTotal))  D \(format(record.D))  C \(format(record.C))  "
         + "train \(format(record.finalTrainLoss))  val \(format(record.finalValLoss))")
@@ -45,7 +51,9 @@ struct ShowCommand: ParsableCommand {
     if !summaries.isEmpty {
       var table = TextTable(["METRIC", "POINTS", "STEPS", "LAST", "MIN", "MAX"])
       for m in summaries {
-        table.append([m.name, String(m.count), "\(m.firstStep)–\(m.lastStep)", format(m.last), format(m.min), format(m.max)])
+        table.append([
+          m.name, String(m.count), "\(m.firstStep)–\(m.lastStep)", format(m.last), format(m.min), format(m.max),
+        ])
       }
       emit(table.render())
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A plain-text table with aligned columns; numbers are right-aligned.
 struct TextTable {
   var headers: [String]
@@ -13,10 +15,11 @@ struct TextTable {
       for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
     }
     let numeric = headers.indices.map { column in
-      !rows.isEmpty && rows.allSatisfy { row in
-        let cell = row[column]
-        return cell.isEmpty || cell == "-" || Double(cell.replacingOccurrences(of: ",", with: "")) != nil
-      }
+      !rows.isEmpty
+        && rows.allSatisfy { row in
+          let cell = row[column]
+          return cell.isEmpty || cell == "-" || Double(cell.replacingOccurrences(of: ",", with: "")) != nil
+        }
     }
     func line(_ cells: [String]) -> String {
       cells.enumerated().map { i, cell in
@@ -50,5 +53,3 @@ func format(_ value: Double?) -> String {
 }
 
 func format(_ value: Int64?) -> String { value.map { String($0) } ?? "-" }
-
-import Foundation

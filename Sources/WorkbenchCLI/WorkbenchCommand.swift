@@ -24,7 +24,8 @@ public struct WorkbenchCommand: ParsableCommand {
 struct LogOptions: ParsableArguments {
   @Option(
     name: .customLong("log"),
-    help: ArgumentHelp("The run log (SQLite).", discussion: "Default: $WORKBENCH_LOG, else ./workbench.sqlite.", valueName: "path"))
+    help: ArgumentHelp(
+      "The run log (SQLite).", discussion: "Default: $WORKBENCH_LOG, else ./workbench.sqlite.", valueName: "path"))
   var explicitPath: String?
 
   /// The log path: --log, else $WORKBENCH_LOG, else workbench.sqlite in the working directory.

@@ -106,7 +106,9 @@ public struct PowerLaw: Sendable, Equatable {
     return samples.compactMapValues { values in
       guard values.count >= 10 else { return nil }
       let sorted = values.sorted()
-      func quantile(_ q: Double) -> Double { sorted[min(sorted.count - 1, max(0, Int((q * Double(sorted.count - 1)).rounded())))] }
+      func quantile(_ q: Double) -> Double {
+        sorted[min(sorted.count - 1, max(0, Int((q * Double(sorted.count - 1)).rounded())))]
+      }
       return [quantile(0.025), quantile(0.975)]
     }
   }

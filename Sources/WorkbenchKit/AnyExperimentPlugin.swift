@@ -18,7 +18,8 @@ public struct AnyExperimentPlugin: Sendable {
     planRuns = { point, decoding, seed in
       let plugin = P()
       let pluginTree = ConfigNode(
-        .mapping((point.tree.entries ?? []).filter { !ExperimentHeader.keys.contains($0.key) }), at: point.tree.location)
+        .mapping((point.tree.entries ?? []).filter { !ExperimentHeader.keys.contains($0.key) }), at: point.tree.location
+      )
       let config = try decoding.decode(P.Config.self, from: pluginTree)
       decoding.markKnown(ExperimentHeader.keys, at: ConfigPath([]), in: pluginTree)
       let specs: [RunSpec<P.Config>]

@@ -14,7 +14,9 @@ public struct ConfigDecoding {
   public init() {}
 
   /// Decodes `type` from `node`, which sits at `path` in the whole experiment tree.
-  public func decode<T: Decodable>(_ type: T.Type, from node: ConfigNode, at path: ConfigPath = ConfigPath([])) throws -> T {
+  public func decode<T: Decodable>(_ type: T.Type, from node: ConfigNode, at path: ConfigPath = ConfigPath([])) throws
+    -> T
+  {
     let decoder = NodeDecoder(node: node, path: path, state: state)
     do {
       return try T(from: decoder)
@@ -151,7 +153,9 @@ struct KeyedNodeContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     // A required key is missing: if the mapping holds a close misspelling, that is the real mistake.
     let requested = decoder.state.requested[decoder.path] ?? []
     let strays = (decoder.node.entries ?? []).filter { !requested.contains($0.key) }
-    if let typo = nearest(to: key.stringValue, in: strays.map(\.key)), let entry = strays.first(where: { $0.key == typo }) {
+    if let typo = nearest(to: key.stringValue, in: strays.map(\.key)),
+      let entry = strays.first(where: { $0.key == typo })
+    {
       throw ConfigDecoding.unknownKey(entry, in: decoder.path, suggestion: key.stringValue)
     }
     throw ConfigError(

@@ -62,11 +62,13 @@ extension ConfigNode {
         guard case .scalar(let scalar) = key else {
           throw ConfigError(.syntax, at: keyLocation, "mapping keys must be plain names")
         }
-        entries.append(ConfigEntry(key: scalar.string, keyLocation: keyLocation, value: try ConfigNode(yaml: value, file: file)))
+        entries.append(
+          ConfigEntry(key: scalar.string, keyLocation: keyLocation, value: try ConfigNode(yaml: value, file: file)))
       }
       self.init(.mapping(entries), at: location)
     case .alias:
-      throw ConfigError(.syntax, at: location, "YAML aliases (*name) are not supported in experiment files; write the value out")
+      throw ConfigError(
+        .syntax, at: location, "YAML aliases (*name) are not supported in experiment files; write the value out")
     }
   }
 

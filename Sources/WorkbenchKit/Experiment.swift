@@ -44,7 +44,9 @@ public struct ResolvedExperiment: Sendable {
 
   /// Loads `path`, applies `overrides`, and resolves it against `plugins`.
   /// - Throws: `ConfigError` with the file position (or override) of the first problem.
-  public static func load(path: String, overrides: [String], plugins: [AnyExperimentPlugin]) throws -> ResolvedExperiment {
+  public static func load(path: String, overrides: [String], plugins: [AnyExperimentPlugin]) throws
+    -> ResolvedExperiment
+  {
     var tree = try ConfigNode.load(file: path)
     guard tree.entries != nil else {
       throw ConfigError(
@@ -91,7 +93,8 @@ public struct ResolvedExperiment: Sendable {
       throw ConfigError(.invalidValue, at: tree["retries"]?.location, "'retries' must be 0 or more")
     }
     let name = header.name ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-    guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }), !name.hasPrefix(".") else {
+    guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }), !name.hasPrefix(".")
+    else {
       throw ConfigError(
         .invalidValue, at: tree["name"]?.location ?? SourceLocation(file: path),
         "experiment name '\(name)' may only hold letters, digits, '-', '_' and '.'")

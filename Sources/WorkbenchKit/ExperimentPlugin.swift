@@ -68,7 +68,9 @@ public struct ConfigKey: Sendable {
   public var sweepable: Bool
   public var help: String
 
-  public init(_ path: String, _ type: String, default defaultValue: String? = nil, sweepable: Bool = false, _ help: String) {
+  public init(
+    _ path: String, _ type: String, default defaultValue: String? = nil, sweepable: Bool = false, _ help: String
+  ) {
     self.path = path
     self.type = type
     self.defaultValue = defaultValue

@@ -100,18 +100,21 @@ extension ConfigNode {
       case .set(_, let node):
         guard settable, setValue(node, at: path, create: true) else {
           throw ConfigError(
-            .badOverride, at: nil, "cannot override '\(path)': the experiment has no such key\(hint) (add one with +\(path)=VALUE)")
+            .badOverride, at: nil,
+            "cannot override '\(path)': the experiment has no such key\(hint) (add one with +\(path)=VALUE)")
         }
       case .sweep(_, let values):
         guard settable else {
           throw ConfigError(
-            .badOverride, at: nil, "cannot sweep '\(path)': the experiment has no such key\(hint) (add one with +\(path)=VALUE)")
+            .badOverride, at: nil,
+            "cannot sweep '\(path)': the experiment has no such key\(hint) (add one with +\(path)=VALUE)")
         }
         axes.removeAll { $0.path == path }
         axes.append(SweepAxis(path: path, values: values))
       case .add(_, let node):
         guard !exists else {
-          throw ConfigError(.badOverride, at: nil, "cannot add '\(path)': the experiment already has it (change it with \(path)=VALUE)")
+          throw ConfigError(
+            .badOverride, at: nil, "cannot add '\(path)': the experiment already has it (change it with \(path)=VALUE)")
         }
         guard setValue(node, at: path, create: true) else {
           throw ConfigError(.badOverride, at: nil, "cannot add '\(path)': its parent is not a mapping")

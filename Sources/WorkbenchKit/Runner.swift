@@ -59,7 +59,8 @@ public final class Runner: Sendable {
   public func run(_ experiment: ResolvedExperiment, output: @escaping (String) -> Void) throws -> RunOutcome {
     let reaped = try log.reapOrphans(lease: lease, isAlive: ProcessIdentity.isAlive)
     for run in reaped {
-      display.note("run \(run.key.prefix(8)) was left running by a process that ended (\(run.owner ?? "?")); marked interrupted")
+      display.note(
+        "run \(run.key.prefix(8)) was left running by a process that ended (\(run.owner ?? "?")); marked interrupted")
     }
     let experimentID = try log.registerExperiment(
       name: experiment.name, plugin: experiment.plugin.id, sourcePath: experiment.sourcePath)
@@ -135,7 +136,8 @@ public final class Runner: Sendable {
       outcome.analyzed = true
     } else if outcome.runningElsewhere > 0 {
       display.note(
-        "\(outcome.runningElsewhere) run(s) are being run by another workbench process; the analysis runs when the last one finishes")
+        "\(outcome.runningElsewhere) run(s) are being run by another workbench process; the analysis runs when the last one finishes"
+      )
     }
     return outcome
   }
@@ -162,7 +164,8 @@ public final class Runner: Sendable {
       status = .finished
     } catch let cancelled as RunCancelled {
       try? context.flush()
-      try log.endRun(runID: record.id!, owner: owner, status: .interrupted, device: context.device, error: cancelled.description)
+      try log.endRun(
+        runID: record.id!, owner: owner, status: .interrupted, device: context.device, error: cancelled.description)
       display.runFinished(record, status: .interrupted, error: cancelled.description)
       throw cancelled
     } catch let error as RunLogError {

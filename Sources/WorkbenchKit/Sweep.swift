@@ -107,7 +107,8 @@ public enum SweepExpansion {
     if let values = spec.elements, !values.isEmpty {
       return values[Int(generator.next() % UInt64(values.count))]
     }
-    guard let low = spec["min"]?.scalarText.flatMap(Double.init), let high = spec["max"]?.scalarText.flatMap(Double.init),
+    guard let low = spec["min"]?.scalarText.flatMap(Double.init),
+      let high = spec["max"]?.scalarText.flatMap(Double.init),
       low < high
     else {
       throw ConfigError(
@@ -119,7 +120,8 @@ public enum SweepExpansion {
       throw ConfigError(.invalidValue, at: spec.location, "random parameter '\(path)': log sampling needs min > 0")
     }
     let unit = generator.nextUnit()
-    let value = log ? exp(Foundation.log(low) + unit * (Foundation.log(high) - Foundation.log(low))) : low + unit * (high - low)
+    let value =
+      log ? exp(Foundation.log(low) + unit * (Foundation.log(high) - Foundation.log(low))) : low + unit * (high - low)
     let integral = [spec["min"], spec["max"]].allSatisfy { $0?.scalarText.flatMap { Int($0) } != nil }
     let text = integral ? String(Int(value.rounded())) : String(format: "%.6g", value)
     return ConfigNode(.scalar(text, quoted: false), at: spec.location)
@@ -135,7 +137,8 @@ struct SweepBlock {
 
   init(_ node: ConfigNode, in tree: ConfigNode) throws {
     guard let entries = node.entries else {
-      throw ConfigError(.wrongType, at: node.location, "'sweep' expects a mapping with method, count, seed and parameters")
+      throw ConfigError(
+        .wrongType, at: node.location, "'sweep' expects a mapping with method, count, seed and parameters")
     }
     let known = ["method", "count", "seed", "parameters"]
     for entry in entries where !known.contains(entry.key) {
@@ -143,7 +146,8 @@ struct SweepBlock {
     }
     let method = node["method"]?.scalarText ?? "grid"
     guard method == "grid" || method == "random" else {
-      throw ConfigError(.invalidValue, at: node["method"]?.location, "'sweep.method' must be 'grid' or 'random', got '\(method)'")
+      throw ConfigError(
+        .invalidValue, at: node["method"]?.location, "'sweep.method' must be 'grid' or 'random', got '\(method)'")
     }
     random = method == "random"
     func integer(_ key: String, default value: Int) throws -> Int {
@@ -158,16 +162,20 @@ struct SweepBlock {
     if random && node["count"] == nil {
       throw ConfigError(.missingKey, at: node.location, "random search needs 'sweep.count': how many points to draw")
     }
-    guard count >= 1 else { throw ConfigError(.invalidValue, at: node["count"]?.location, "'sweep.count' must be at least 1") }
+    guard count >= 1 else {
+      throw ConfigError(.invalidValue, at: node["count"]?.location, "'sweep.count' must be at least 1")
+    }
     guard let parameters = node["parameters"]?.entries, !parameters.isEmpty else {
-      throw ConfigError(.missingKey, at: node.location, "'sweep' needs 'parameters': the keys to sweep and their values")
+      throw ConfigError(
+        .missingKey, at: node.location, "'sweep' needs 'parameters': the keys to sweep and their values")
     }
     var resolved: [(ConfigPath, ConfigNode)] = []
     for entry in parameters {
       let path = ConfigPath(parsing: entry.key)
       if tree.value(at: path) == nil && path.components != ["seed"] {
         let hint = nearest(to: entry.key, in: tree.allPaths.map(\.description)).map { "; did you mean '\($0)'?" } ?? ""
-        throw ConfigError(.unknownKey, at: entry.keyLocation, "sweep parameter '\(entry.key)' is not a key of the experiment\(hint)")
+        throw ConfigError(
+          .unknownKey, at: entry.keyLocation, "sweep parameter '\(entry.key)' is not a key of the experiment\(hint)")
       }
       resolved.append((path, entry.value))
     }

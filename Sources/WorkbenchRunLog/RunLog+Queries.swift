@@ -67,7 +67,8 @@ extension RunLog {
       if let run = try RunRecord.filter(Column("key") == reference).fetchOne(db) { return run }
       let matches = try RunRecord.filter(Column("key").like("\(reference)%")).limit(2).fetchAll(db)
       if matches.count > 1 {
-        throw RunLogError(.sql, path: path, "run reference '\(reference)' matches several runs; give more characters of the key")
+        throw RunLogError(
+          .sql, path: path, "run reference '\(reference)' matches several runs; give more characters of the key")
       }
       return matches.first
     }

@@ -44,7 +44,8 @@ extension RunLog {
         guard existing.plugin == plugin else {
           throw RunLogError(
             .sql, path: path,
-            "experiment '\(name)' in \(path) belongs to plugin '\(existing.plugin)', not '\(plugin)'; give this experiment another name: (name: …)")
+            "experiment '\(name)' in \(path) belongs to plugin '\(existing.plugin)', not '\(plugin)'; give this experiment another name: (name: …)"
+          )
         }
         return existing.id!
       }
@@ -204,7 +205,8 @@ extension RunLog {
   /// Records (or replaces, by run and path) a file a run wrote.
   public func recordArtifact(_ artifact: ArtifactRecord) throws {
     try write { db in
-      try db.execute(sql: "DELETE FROM artifact WHERE run_id = ? AND path = ?", arguments: [artifact.runID, artifact.path])
+      try db.execute(
+        sql: "DELETE FROM artifact WHERE run_id = ? AND path = ?", arguments: [artifact.runID, artifact.path])
       var record = artifact
       try record.insert(db)
     }

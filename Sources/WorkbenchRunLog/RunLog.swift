@@ -110,11 +110,13 @@ public final class RunLog: Sendable {
     if superseded {
       throw RunLogError(
         .newerSchema, path: path,
-        "\(path) was written by a newer workbench (its schema has migrations this version does not know); upgrade workbench to read it")
+        "\(path) was written by a newer workbench (its schema has migrations this version does not know); upgrade workbench to read it"
+      )
     }
     if !complete && !upgrade {
       throw RunLogError(
-        .readOnly, path: path, "\(path) is empty or has an older log schema; run an experiment with this log to create or upgrade it")
+        .readOnly, path: path,
+        "\(path) is empty or has an older log schema; run an experiment with this log to create or upgrade it")
     }
   }
 
@@ -136,7 +138,8 @@ public final class RunLog: Sendable {
     case .SQLITE_CANTOPEN:
       return RunLogError(.missing, path: path, "cannot open run log \(path): check the folder exists and is writable")
     case .SQLITE_FULL:
-      return RunLogError(.sql, path: path, "the disk holding \(path) is full; free space and run again (nothing logged is lost)")
+      return RunLogError(
+        .sql, path: path, "the disk holding \(path) is full; free space and run again (nothing logged is lost)")
     default:
       return RunLogError(.sql, path: path, "run log \(path): \(detail)")
     }

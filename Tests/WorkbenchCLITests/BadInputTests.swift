@@ -15,7 +15,8 @@ import WorkbenchTestSupport
   }
 
   static let cases: [Case] = [
-    Case(name: "missing file", yaml: nil, arguments: ["run", "nope.yaml"], expected: "no such experiment file: nope.yaml"),
+    Case(
+      name: "missing file", yaml: nil, arguments: ["run", "nope.yaml"], expected: "no such experiment file: nope.yaml"),
     Case(
       name: "YAML syntax", yaml: "plugin: curve-sweep\nsize: [1e7, 2e7\nsteps: 3\n", arguments: ["run", "exp.yaml"],
       expected: "exp.yaml:3:6: YAML syntax error"),
@@ -23,7 +24,8 @@ import WorkbenchTestSupport
       name: "unknown key", yaml: "plugin: curve-sweep\nsize: 1e7\nstpes: 3\n", arguments: ["run", "exp.yaml"],
       expected: "exp.yaml:3:1: unknown key 'stpes'; did you mean 'steps'?"),
     Case(
-      name: "wrong type", yaml: "plugin: curve-sweep\nsize: 1e7\nlaw:\n  alpha: steep\n", arguments: ["run", "exp.yaml"],
+      name: "wrong type", yaml: "plugin: curve-sweep\nsize: 1e7\nlaw:\n  alpha: steep\n",
+      arguments: ["run", "exp.yaml"],
       expected: "exp.yaml:4:10: 'law.alpha' expects a number, got 'steep'"),
     Case(
       name: "unknown plugin", yaml: "plugin: transformer\nsize: 1e7\n", arguments: ["run", "exp.yaml"],

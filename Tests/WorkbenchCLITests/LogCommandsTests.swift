@@ -70,7 +70,10 @@ import WorkbenchTestSupport
     let list = try WorkbenchProcess.run(["runs", "--experiment", "exp", "--json"], in: folder.url)
     let objects = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
     #expect(objects.count == 3)
-    #expect(objects.allSatisfy { $0["status"] as? String == "finished" && ($0["config"] as? [String: Any])?["steps"] as? Int == 50 })
+    #expect(
+      objects.allSatisfy {
+        $0["status"] as? String == "finished" && ($0["config"] as? [String: Any])?["steps"] as? Int == 50
+      })
     let key = try #require(objects.first?["key"] as? String)
     let show = try WorkbenchProcess.run(["show", String(key.prefix(6))], in: folder.url)
     #expect(show.status == 0)
@@ -81,7 +84,8 @@ import WorkbenchTestSupport
     #expect(csv.stdout.split(separator: "\n").count == 1 + 3 * metricsPerRun)
     let json = try WorkbenchProcess.run(["export", "--format", "json", "-o", "out.json"], in: folder.url)
     #expect(json.status == 0)
-    let exported = try JSONSerialization.jsonObject(with: try #require(contents(folder.path("out.json")))) as? [[String: Any]]
+    let exported =
+      try JSONSerialization.jsonObject(with: try #require(contents(folder.path("out.json")))) as? [[String: Any]]
     #expect((exported?.first?["metrics"] as? [String: Any])?["train_loss"] as? [Any] != nil)
     let plugins = try WorkbenchProcess.run(["plugins"], in: folder.url)
     #expect(plugins.stdout.contains("curve-sweep (version 1)"))

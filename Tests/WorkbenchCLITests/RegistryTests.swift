@@ -5,13 +5,16 @@ import WorkbenchTestSupport
 
 @Suite struct RegistryTests {
   @Test func pluginFoldersPackageAndRegistryAgree() throws {
-    let folders = try FileManager.default.contentsOfDirectory(atPath: packageRoot.appendingPathComponent("plugins").path)
-      .filter { !$0.hasPrefix(".") }.sorted()
+    let folders = try FileManager.default.contentsOfDirectory(
+      atPath: packageRoot.appendingPathComponent("plugins").path
+    )
+    .filter { !$0.hasPrefix(".") }.sorted()
     #expect(Set(ExperimentRegistry.folders.values).sorted() == folders)
     #expect(ExperimentRegistry.plugins.map(\.id).sorted() == ExperimentRegistry.folders.keys.sorted())
     let manifest = try String(contentsOf: packageRoot.appendingPathComponent("Package.swift"), encoding: .utf8)
     let line = try #require(manifest.split(separator: "\n").first { $0.hasPrefix("let plugins = [") })
-    let listed = line.split(separator: "\"").enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }.sorted()
+    let listed = line.split(separator: "\"").enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
+      .sorted()
     #expect(listed == folders)
   }
 

@@ -43,7 +43,8 @@ import WorkbenchTestSupport
     let counts = try sqlite3(log, "SELECT count(*) FROM metric GROUP BY run_id", readOnly: true)
     #expect(counts.stdout.split(separator: "\n") == Array(repeating: "\(metricsPerRun)", count: 6))
     let duplicates = try sqlite3(
-      log, "SELECT count(*) FROM (SELECT 1 FROM metric GROUP BY run_id, name, step HAVING count(*) > 1)", readOnly: true)
+      log, "SELECT count(*) FROM (SELECT 1 FROM metric GROUP BY run_id, name, step HAVING count(*) > 1)", readOnly: true
+    )
     #expect(duplicates.stdout == "0\n")
   }
 

@@ -49,7 +49,8 @@ private func error(_ yaml: String) -> ConfigError? {
         schedule: cosine
       layers: [2, 4, 8]
       """)
-    #expect(value == Example(name: "run", training: Training(lr: 3e-4, batch: 1000, schedule: .cosine), layers: [2, 4, 8]))
+    #expect(
+      value == Example(name: "run", training: Training(lr: 3e-4, batch: 1000, schedule: .cosine), layers: [2, 4, 8]))
   }
 
   @Test func unknownKeyNamesFileLineColumnAndNearestKey() throws {

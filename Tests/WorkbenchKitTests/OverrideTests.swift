@@ -44,7 +44,9 @@ import WorkbenchKit
     var copy = tree
     let error = #expect(throws: ConfigError.self) { _ = try copy.apply([try Override(parsing: "training.l=1")]) }
     #expect(
-      error?.message == "cannot override 'training.l': the experiment has no such key; did you mean 'training.lr'? (add one with +training.l=VALUE)")
+      error?.message
+        == "cannot override 'training.l': the experiment has no such key; did you mean 'training.lr'? (add one with +training.l=VALUE)"
+    )
   }
 
   @Test func addingAnExistingKeyOrRemovingAMissingOneFails() throws {

@@ -18,6 +18,8 @@ import WorkbenchKit
     var hasher = SHA256()
     for _ in 0..<1000 { hasher.update(Array("a".utf8)) }
     #expect(hasher.finalizeHex() == SHA256.hex(String(repeating: "a", count: 1000)))
-    #expect(SHA256.hex(String(repeating: "a", count: 1000)) == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
+    #expect(
+      SHA256.hex(String(repeating: "a", count: 1000))
+        == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
   }
 }

@@ -57,7 +57,8 @@ import WorkbenchKit
     let unknown = try ConfigNode.parse(yaml: "a: 1\nsweep:\n  parameters:\n    b: [1]\n", file: "e.yaml")
     let e1 = #expect(throws: ConfigError.self) { try SweepExpansion.expand(unknown, sweepable: []) }
     #expect(e1?.description == "e.yaml:4:5: sweep parameter 'b' is not a key of the experiment")
-    let noCount = try ConfigNode.parse(yaml: "a: 1\nsweep:\n  method: random\n  parameters:\n    a: [1]\n", file: "e.yaml")
+    let noCount = try ConfigNode.parse(
+      yaml: "a: 1\nsweep:\n  method: random\n  parameters:\n    a: [1]\n", file: "e.yaml")
     #expect(throws: ConfigError.self) { try SweepExpansion.expand(noCount, sweepable: []) }
   }
 }

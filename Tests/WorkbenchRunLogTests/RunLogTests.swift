@@ -13,7 +13,8 @@ private func seed(_ log: RunLog, keys: [String], experiment: String = "exp") thr
   let id = try log.registerExperiment(name: experiment, plugin: "p", sourcePath: nil)
   try log.registerRuns(
     keys.map {
-      RunRecord(key: $0, experimentID: id, sweepID: nil, label: $0, plugin: "p", pluginVersion: "1", seed: 0, config: "{}")
+      RunRecord(
+        key: $0, experimentID: id, sweepID: nil, label: $0, plugin: "p", pluginVersion: "1", seed: 0, config: "{}")
     })
   return id
 }
@@ -25,7 +26,8 @@ private func seed(_ log: RunLog, keys: [String], experiment: String = "exp") thr
     let log = try RunLog(inMemory: ())
     _ = try seed(log, keys: ["a", "b"])
     let first = try log.claimNextRun(
-      keys: ["a", "b"], policy: .failed, skip: [], owner: me, lease: 60, isAlive: { _ in true }, environment: environment)
+      keys: ["a", "b"], policy: .failed, skip: [], owner: me, lease: 60, isAlive: { _ in true },
+      environment: environment)
     #expect(first?.key == "a")
     #expect(first?.status == .running)
     let second = try log.claimNextRun(
@@ -33,7 +35,8 @@ private func seed(_ log: RunLog, keys: [String], experiment: String = "exp") thr
       environment: environment)
     #expect(second?.key == "b")
     let none = try log.claimNextRun(
-      keys: ["a", "b"], policy: .all, skip: [], owner: other, lease: 60, isAlive: { _ in true }, environment: environment)
+      keys: ["a", "b"], policy: .all, skip: [], owner: other, lease: 60, isAlive: { _ in true },
+      environment: environment)
     #expect(none == nil)
   }
 
@@ -82,7 +85,8 @@ private func seed(_ log: RunLog, keys: [String], experiment: String = "exp") thr
         keys: ["a"], policy: .failed, skip: [], owner: me, lease: 60, isAlive: { _ in true }, environment: environment))
     try log.endRun(runID: run.id!, owner: other, status: .finished, device: "cpu")
     #expect(try log.runs(keys: ["a"]).first?.status == .running)
-    try log.endRun(runID: run.id!, owner: me, status: .finished, summary: RunSummary(N: 5, finalValLoss: 1.5), device: "cpu")
+    try log.endRun(
+      runID: run.id!, owner: me, status: .finished, summary: RunSummary(N: 5, finalValLoss: 1.5), device: "cpu")
     let ended = try #require(try log.runs(keys: ["a"]).first)
     #expect(ended.status == .finished)
     #expect(ended.N == 5)

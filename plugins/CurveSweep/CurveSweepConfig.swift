@@ -1,3 +1,4 @@
+import Foundation
 import WorkbenchKit
 
 /// The config of a curve sweep: a synthetic loss surface `L(N, D) = E + A/N^alpha + B/D^beta`,
@@ -63,5 +64,3 @@ public struct CurveSweepConfig: Codable, Sendable, Equatable {
     failAtStep = try c.decodeIfPresent(Int.self, forKey: .failAtStep)
   }
 }
-
-import Foundation

@@ -73,7 +73,9 @@ public struct CurveSweepPlugin: ExperimentPlugin {
     let sizes = Set(points.map(\.1)).count
     let tokens = Set(runs.map { $0.config.steps * $0.config.batchTokens })
     guard sizes >= 3, tokens.count == 1, let D = tokens.first else {
-      context.print("\(context.experiment.name): \(runs.count) runs finished; a fit of L(N) needs ≥ 3 sizes trained on one token budget")
+      context.print(
+        "\(context.experiment.name): \(runs.count) runs finished; a fit of L(N) needs ≥ 3 sizes trained on one token budget"
+      )
       return
     }
     let x = points.map(\.1)
