@@ -145,7 +145,6 @@ public final class Runner: Sendable {
   /// Executes one claimed run and records how it ended.
   private func execute(_ record: RunRecord, plan: PlannedRun, experiment: String, index: Int) throws -> RunStatus {
     let directory = runsRoot.appendingPathComponent(experiment).appendingPathComponent(record.key)
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     let context = RunContext(record: record, directory: directory, log: log, display: display, trap: trap)
     current.withLock { $0 = (record.id!, record.label) }
     defer { current.withLock { $0 = nil } }
@@ -159,6 +158,7 @@ public final class Runner: Sendable {
     var summary = RunSummary()
     var message: String?
     do {
+      try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
       summary = try plan.execute(context)
       try context.flush()
       status = .finished

@@ -90,4 +90,16 @@ import WorkbenchTestSupport
     let plugins = try WorkbenchProcess.run(["plugins"], in: folder.url)
     #expect(plugins.stdout.contains("curve-sweep (version 1)"))
   }
+
+  @Test func logBenchmarkPrintsOneRowPerOperationAndCleansUp() throws {
+    let result = try WorkbenchProcess.run(["bench", "log", "--points", "2000", "--runs", "5"], in: folder.url)
+    #expect(result.status == 0, "\(result.stderr)")
+    let lines = result.stdout.split(separator: "\n")
+    #expect(lines.count == 6)
+    #expect(lines.contains { $0.hasPrefix("log one metric (buffered, flushes included)") && $0.contains(" 2000 ") })
+    let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.url.path).filter {
+      $0.hasPrefix("bench-")
+    }
+    #expect(leftovers.isEmpty)
+  }
 }
