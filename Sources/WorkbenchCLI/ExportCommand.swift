@@ -33,7 +33,7 @@ struct ExportCommand: ParsableCommand {
     var experimentID: Int64?
     if let experiment {
       guard let id = experiments.first(where: { $0.value == experiment })?.key else {
-        throw ValidationError("no experiment '\(experiment)' in \(runLog.path)")
+        throw CLIError("no experiment '\(experiment)' in \(runLog.path)")
       }
       experimentID = id
     }
@@ -82,7 +82,7 @@ struct ExportCommand: ParsableCommand {
       do {
         try Data(text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
       } catch {
-        throw ValidationError("cannot write \(output): check the folder exists and is writable")
+        throw CLIError("cannot write \(output): \(error.localizedDescription)")
       }
       writeStandardErrorLine("wrote \(runs.count) runs to \(output)")
     } else {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import WorkbenchKit
 import WorkbenchRunLog
 
 struct LogCommand: ParsableCommand {
@@ -27,7 +28,7 @@ struct LogCommand: ParsableCommand {
       let runLog = try RunLog(path: log.path)
       var total = MergeReport()
       for file in files {
-        let report = try runLog.merge(from: file)
+        let report = try runLog.merge(from: file, isAlive: ProcessIdentity.isAlive)
         emit(
           "\(file): \(report.imported) imported, \(report.updated) updated, \(report.skipped) already here or unfinished"
         )

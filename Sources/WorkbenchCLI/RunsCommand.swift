@@ -25,7 +25,7 @@ struct RunsCommand: ParsableCommand {
     var experimentID: Int64?
     if let experiment {
       guard let id = experiments.first(where: { $0.value == experiment })?.key else {
-        throw ValidationError(
+        throw CLIError(
           "no experiment '\(experiment)' in \(runLog.path); it has: \(experiments.values.sorted().joined(separator: ", "))"
         )
       }

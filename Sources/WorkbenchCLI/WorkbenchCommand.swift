@@ -35,6 +35,13 @@ struct LogOptions: ParsableArguments {
   }
 }
 
+/// A command that cannot do what was asked: one line on stderr, exit status 1 (no usage text,
+/// unlike ArgumentParser's `ValidationError`, which is for malformed arguments).
+struct CLIError: Error, CustomStringConvertible {
+  let description: String
+  init(_ description: String) { self.description = description }
+}
+
 /// Prints to standard output.
 func emit(_ line: String) {
   print(line)

@@ -41,18 +41,22 @@ public struct ConfigDecoding {
         unknown.append((entry, path, nearest(to: entry.key, in: known)))
       }
     }
+    let validKeys = { (path: ConfigPath) in self.state.requested[path] ?? [] }
     let first = unknown.min { lhs, rhs in
       let l = (lhs.0.keyLocation?.line ?? 0, lhs.0.keyLocation?.column ?? 0)
       let r = (rhs.0.keyLocation?.line ?? 0, rhs.0.keyLocation?.column ?? 0)
       return l < r
     }
     guard let (entry, path, suggestion) = first else { return }
-    throw Self.unknownKey(entry, in: path, suggestion: suggestion)
+    throw Self.unknownKey(entry, in: path, suggestion: suggestion, valid: validKeys(path))
   }
 
-  static func unknownKey(_ entry: ConfigEntry, in path: ConfigPath, suggestion: String?) -> ConfigError {
+  static func unknownKey(
+    _ entry: ConfigEntry, in path: ConfigPath, suggestion: String?, valid: Set<String> = []
+  ) -> ConfigError {
     let place = path.components.isEmpty ? "" : " in '\(path)'"
-    let hint = suggestion.map { "; did you mean '\($0)'?" } ?? ""
+    var hint = suggestion.map { "; did you mean '\($0)'?" } ?? ""
+    if suggestion == nil && !valid.isEmpty { hint = "; valid keys here: " + valid.sorted().joined(separator: ", ") }
     return ConfigError(.unknownKey, at: entry.keyLocation, "unknown key '\(entry.key)'\(place)\(hint)")
   }
 
@@ -253,13 +257,12 @@ struct SingleNodeContainer: SingleValueDecodingContainer {
 
   func decode(_ type: Double.Type) throws -> Double {
     let raw = try text("a number").replacingOccurrences(of: "_", with: "")
-    switch raw {
-    case ".inf", ".Inf", "inf": return .infinity
-    case "-.inf", "-.Inf", "-inf": return -.infinity
-    default:
-      guard let value = Double(raw) else { throw decoder.mismatch("a number") }
-      return value
+    let yamlNonFinite = [".nan", ".inf", "+.inf", "-.inf"].contains(raw.lowercased())
+    guard let value = Double(raw), !yamlNonFinite else {
+      throw decoder.mismatch(yamlNonFinite ? "a finite number" : "a number")
     }
+    guard value.isFinite else { throw decoder.mismatch("a finite number") }
+    return value
   }
 
   func decode(_ type: Float.Type) throws -> Float { Float(try decode(Double.self)) }

@@ -44,7 +44,8 @@ public enum LoggingBenchmark {
 
     let run = claimed[0]
     let context = RunContext(
-      record: run, directory: folder, log: log, display: ProgressDisplay(quiet: true), trap: SignalTrap.shared)
+      record: run, owner: owner, directory: folder, log: log, display: ProgressDisplay(quiet: true),
+      trap: SignalTrap.shared)
     clock = Date()
     for step in 0..<points {
       try context.log(

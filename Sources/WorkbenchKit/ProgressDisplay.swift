@@ -135,7 +135,9 @@ public final class ProgressDisplay: Sendable {
       let width = 20
       let filled = Int((s.runFraction * Double(width)).rounded())
       let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-      let head = "[\(s.done)/\(s.total) \(Int(progress * 100))% ETA \(eta)]"
+      let sweepFilled = Int((progress * 10).rounded())
+      let sweepBar = String(repeating: "▰", count: sweepFilled) + String(repeating: "▱", count: 10 - sweepFilled)
+      let head = "[\(s.done)/\(s.total) \(sweepBar) \(Int(progress * 100))% ETA \(eta)]"
       var line = "\(head) \(s.runLine) \(bar) \(detail)"
       var size = winsize()
       if ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 10, line.count > Int(size.ws_col) - 1 {

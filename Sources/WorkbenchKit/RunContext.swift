@@ -16,6 +16,7 @@ public final class RunContext: @unchecked Sendable {
   public var device = "cpu"
 
   let record: RunRecord
+  let owner: RunOwner
   let log: RunLog
   let display: ProgressDisplay
   let trap: SignalTrap
@@ -26,8 +27,9 @@ public final class RunContext: @unchecked Sendable {
   static let batchSize = 512
   static let flushInterval: TimeInterval = 2
 
-  init(record: RunRecord, directory: URL, log: RunLog, display: ProgressDisplay, trap: SignalTrap) {
+  init(record: RunRecord, owner: RunOwner, directory: URL, log: RunLog, display: ProgressDisplay, trap: SignalTrap) {
     self.record = record
+    self.owner = owner
     key = record.key
     label = record.label
     seed = Int(record.seed)
@@ -49,7 +51,7 @@ public final class RunContext: @unchecked Sendable {
   /// Writes buffered metrics to the log now.
   public func flush() throws {
     guard !buffer.isEmpty else { return }
-    try log.appendMetrics(buffer)
+    try log.appendMetrics(buffer, owner: owner)
     buffer.removeAll(keepingCapacity: true)
     lastFlush = Date()
   }
@@ -72,7 +74,8 @@ public final class RunContext: @unchecked Sendable {
     let url = directory.appendingPathComponent(name)
     try Self.writeAtomically(data, to: url)
     try log.recordArtifact(
-      ArtifactRecord(runID: record.id!, kind: kind, path: url.path, sha256: SHA256.hex(data), bytes: Int64(data.count)))
+      ArtifactRecord(runID: record.id!, kind: kind, path: url.path, sha256: SHA256.hex(data), bytes: Int64(data.count)),
+      owner: owner)
     return url
   }
 

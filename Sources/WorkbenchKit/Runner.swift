@@ -91,6 +91,7 @@ public final class Runner: Sendable {
     display.sweepStarted(toRun: toRun)
 
     let gitRevision = Self.gitRevision(near: experiment.sourcePath)
+    let invocationStart = Date()
     var attempted = Set<String>()
     var index = 0
     while true {
@@ -98,7 +99,7 @@ public final class Runner: Sendable {
       guard
         let claimed = try log.claimNextRun(
           keys: keys, policy: policy, skip: attempted, owner: owner, lease: lease, isAlive: ProcessIdentity.isAlive,
-          environment: (Workbench.version, gitRevision))
+          environment: (Workbench.version, gitRevision), startedBefore: invocationStart)
       else { break }
       attempted.insert(claimed.key)
       index += 1
@@ -110,6 +111,7 @@ public final class Runner: Sendable {
           outcome.finished += 1
           break
         }
+        if status == .running { break }  // taken over by another process
         tries += 1
         guard tries <= experiment.retries,
           let again = try log.claimNextRun(
@@ -134,6 +136,7 @@ public final class Runner: Sendable {
         experiment: record, directory: runsRoot.appendingPathComponent(experiment.name), log: log, output: output)
       try experiment.plugin.analyzeRuns(ordered, context)
       outcome.analyzed = true
+      try trap.check()
     } else if outcome.runningElsewhere > 0 {
       display.note(
         "\(outcome.runningElsewhere) run(s) are being run by another workbench process; the analysis runs when the last one finishes"
@@ -142,10 +145,12 @@ public final class Runner: Sendable {
     return outcome
   }
 
-  /// Executes one claimed run and records how it ended.
+  /// Executes one claimed run and records how it ended. Returns `.running` when another process
+  /// took the run over meanwhile (its result is then that process's to record).
   private func execute(_ record: RunRecord, plan: PlannedRun, experiment: String, index: Int) throws -> RunStatus {
     let directory = runsRoot.appendingPathComponent(experiment).appendingPathComponent(record.key)
-    let context = RunContext(record: record, directory: directory, log: log, display: display, trap: trap)
+    let context = RunContext(
+      record: record, owner: owner, directory: directory, log: log, display: display, trap: trap)
     current.withLock { $0 = (record.id!, record.label) }
     defer { current.withLock { $0 = nil } }
     display.runStarted(record, index: index)
@@ -168,7 +173,12 @@ public final class Runner: Sendable {
         runID: record.id!, owner: owner, status: .interrupted, device: context.device, error: cancelled.description)
       display.runFinished(record, status: .interrupted, error: cancelled.description)
       throw cancelled
+    } catch let error as RunLogError where error.code == .notOwner {
+      display.note("\(record.key.prefix(8)): \(error.message); this process stops running it")
+      return .running
     } catch let error as RunLogError {
+      try? log.endRun(
+        runID: record.id!, owner: owner, status: .failed, device: context.device, error: "run log: \(error)")
       throw error
     } catch {
       try? context.flush()

@@ -17,7 +17,13 @@ extension RunLog {
   /// Imports the runs of another log file (a shard written on another machine), idempotent by
   /// run key: a run is imported once, with its metrics and artifacts; a finished run here is never
   /// replaced. The shard is opened read-only and the whole import is one transaction.
-  public func merge(from shardPath: String) throws -> MergeReport {
+  /// A run this log has `running` under a live owner (see `isAlive` and `lease`) is left alone.
+  public func merge(
+    from shardPath: String, lease: TimeInterval = 90, isAlive: (RunOwner) -> Bool? = { _ in nil }
+  ) throws -> MergeReport {
+    guard FileManager.default.fileExists(atPath: shardPath) else {
+      throw RunLogError(.missing, path: shardPath, "no such log file to merge: \(shardPath)")
+    }
     let shard = try RunLog(path: shardPath, readOnly: true)
     let (experiments, sweeps, runs) = try shard.read { db in
       (
@@ -59,7 +65,8 @@ extension RunLog {
           try Self.localSweepID(db, $0, experimentID: experimentID, cache: &sweepIDs)
         }
         if let existing = try RunRecord.filter(Column("key") == source.key).fetchOne(db) {
-          guard existing.status != .finished else {
+          let live = existing.status == .running && !Self.isOrphan(existing, lease: lease, isAlive: isAlive)
+          guard existing.status != .finished && !live else {
             report.skipped += 1
             continue
           }

@@ -65,7 +65,8 @@ extension RunLog {
     try read { db in
       if let id = Int64(reference), let run = try RunRecord.fetchOne(db, key: id) { return run }
       if let run = try RunRecord.filter(Column("key") == reference).fetchOne(db) { return run }
-      let matches = try RunRecord.filter(Column("key").like("\(reference)%")).limit(2).fetchAll(db)
+      let matches = try RunRecord.filter(sql: "substr(key, 1, ?) = ?", arguments: [reference.count, reference])
+        .limit(2).fetchAll(db)
       if matches.count > 1 {
         throw RunLogError(
           .sql, path: path, "run reference '\(reference)' matches several runs; give more characters of the key")

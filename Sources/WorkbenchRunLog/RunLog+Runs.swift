@@ -111,10 +111,15 @@ extension RunLog {
 
   /// Atomically picks the first run among `keys` that `policy` says should run and nobody is
   /// running, marks it running under `owner`, clears what an earlier attempt logged, and returns it.
-  /// - Parameter skip: keys this process already attempted in this invocation.
+  /// - Parameters:
+  ///   - skip: keys this process already attempted in this invocation.
+  ///   - startedBefore: a failed, interrupted or finished run is claimed again only if its last
+  ///     attempt started before this moment (the invocation's start) and the process that made it
+  ///     is not still alive, so processes sharing a log never re-run what a sibling ran.
   public func claimNextRun(
     keys: [String], policy: RerunPolicy, skip: Set<String>, owner: RunOwner, lease: TimeInterval,
-    isAlive: (RunOwner) -> Bool?, environment: (workbenchVersion: String, gitRevision: String?)
+    isAlive: (RunOwner) -> Bool?, environment: (workbenchVersion: String, gitRevision: String?),
+    startedBefore: Date = .distantFuture
   ) throws -> RunRecord? {
     try write { db in
       let wanted = Set(keys).subtracting(skip)
@@ -126,11 +131,17 @@ extension RunLog {
       }
       for key in keys where wanted.contains(key) {
         guard var run = byKey[key] else { continue }
+        // The log stores times to the millisecond (truncated): keep a margin so a sibling's start
+        // just after `startedBefore` never reads as earlier.
+        // A sibling process that is still alive owns its failures: never re-run them under it.
+        let lastOwner = run.owner.flatMap(RunOwner.init(encoded:))
+        let siblingAlive = lastOwner.map { $0 != owner && isAlive($0) == true } ?? false
+        let earlier = (run.startedAt ?? .distantPast) < startedBefore.addingTimeInterval(-0.002) && !siblingAlive
         let claimable: Bool
         switch run.status {
         case .pending: claimable = true
-        case .failed, .interrupted: claimable = policy != .none
-        case .finished: claimable = policy == .all
+        case .failed, .interrupted: claimable = policy != .none && earlier
+        case .finished: claimable = policy == .all && earlier
         case .running: claimable = Self.isOrphan(run, lease: lease, isAlive: isAlive)
         }
         guard claimable else { continue }
@@ -187,9 +198,15 @@ extension RunLog {
   }
 
   /// Writes a batch of metrics in one transaction; a (run, name, step) already logged is replaced.
-  public func appendMetrics(_ metrics: [MetricRecord]) throws {
+  /// - Parameter owner: when given, the write happens only while `owner` still holds every run in
+  ///   the batch (a run another process took over is never mixed with this one's values).
+  /// - Throws: `RunLogError` with code `.notOwner` when `owner` no longer holds a run.
+  public func appendMetrics(_ metrics: [MetricRecord], owner: RunOwner? = nil) throws {
     guard !metrics.isEmpty else { return }
     try write { db in
+      if let owner {
+        for runID in Set(metrics.map(\.runID)) { try Self.requireOwnership(db, runID: runID, owner: owner, path: path) }
+      }
       let statement = try db.cachedStatement(
         sql: """
           INSERT INTO metric (run_id, name, step, value, tokens, flops, elapsed_s) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -202,9 +219,10 @@ extension RunLog {
     }
   }
 
-  /// Records (or replaces, by run and path) a file a run wrote.
-  public func recordArtifact(_ artifact: ArtifactRecord) throws {
+  /// Records (or replaces, by run and path) a file a run wrote; with `owner`, only while it holds the run.
+  public func recordArtifact(_ artifact: ArtifactRecord, owner: RunOwner? = nil) throws {
     try write { db in
+      if let owner { try Self.requireOwnership(db, runID: artifact.runID, owner: owner, path: path) }
       try db.execute(
         sql: "DELETE FROM artifact WHERE run_id = ? AND path = ?", arguments: [artifact.runID, artifact.path])
       var record = artifact
@@ -212,16 +230,34 @@ extension RunLog {
     }
   }
 
-  /// Stores a fit and links it to the runs whose points it used.
+  /// Stores a fit and links it to the runs whose points it used. It replaces an earlier fit of the
+  /// same experiment, form and options, so analysing again does not pile up copies.
   @discardableResult
   public func insertFit(_ fit: FitRecord, runIDs: [Int64]) throws -> Int64 {
     try write { db in
+      try db.execute(
+        sql: "DELETE FROM fit WHERE experiment_id = ? AND form = ? AND options IS ?",
+        arguments: [fit.experimentID, fit.form, fit.options])
       var record = fit
       try record.insert(db)
       for runID in Set(runIDs) {
         try db.execute(sql: "INSERT INTO fit_run (fit_id, run_id) VALUES (?, ?)", arguments: [record.id, runID])
       }
       return record.id!
+    }
+  }
+}
+
+extension RunLog {
+  static func requireOwnership(_ db: Database, runID: Int64, owner: RunOwner, path: String) throws {
+    let held =
+      try Bool.fetchOne(
+        db, sql: "SELECT count(*) > 0 FROM run WHERE id = ? AND owner = ? AND status = 'running'",
+        arguments: [runID, owner.encoded]) ?? false
+    guard held else {
+      throw RunLogError(
+        .notOwner, path: path,
+        "run \(runID) is no longer held by this process (another process took it over, or a merge replaced it)")
     }
   }
 }

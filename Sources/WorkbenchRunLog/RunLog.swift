@@ -41,7 +41,12 @@ public final class RunLog: Sendable {
         }
       }
       let pool = try Self.openPool(path, configuration)
-      try Self.migrator.migrate(pool)
+      do {
+        try Self.migrator.migrate(pool)
+      } catch {
+        // Another process may have applied the same migration between GRDB's check and our write.
+        guard try pool.read({ try Self.migrator.hasCompletedMigrations($0) }) else { throw error }
+      }
       database = pool
     } catch let error as RunLogError {
       throw error

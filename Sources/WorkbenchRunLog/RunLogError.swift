@@ -2,7 +2,7 @@
 public struct RunLogError: Error, CustomStringConvertible, Sendable {
   /// What went wrong, as a closed set callers can switch over.
   public enum Code: String, Sendable {
-    case missing, notSQLite, notAWorkbenchLog, newerSchema, readOnly, busy, sql
+    case missing, notSQLite, notAWorkbenchLog, newerSchema, readOnly, busy, notOwner, sql
   }
 
   public let code: Code

@@ -17,6 +17,8 @@ import WorkbenchTestSupport
     #expect(second.stderr.contains("All 6 runs of 'exp' are already finished; nothing to run."))
     #expect(!second.stderr.contains("started"))
     #expect(try runs(in: log).map(\.attempts) == Array(repeating: 1, count: 6))
+    let fits = try sqlite3(log, "SELECT count(*), max(point_count) FROM fit", readOnly: true)
+    #expect(fits.stdout == "1|6\n")
   }
 
   @Test func sigkillMidSweepLeavesAnOrphanTheNextRunRepairs() throws {
@@ -85,6 +87,18 @@ import WorkbenchTestSupport
     #expect(startedLines.count == 8)
     // The process that finished last ran the analysis.
     #expect(results.contains { $0.stdout.contains("fitted to 8 runs") })
+  }
+
+  @Test func siblingProcessesDoNotRerunEachOthersFailures() throws {
+    folder.write(
+      "exp.yaml",
+      "plugin: curve-sweep\nsize: [1e7, 2e7, 3e7, 4e7]\nsteps: 50\nstep_ms: 10\nfail_at_step: 40\n")
+    let processes = try (0..<3).map { _ in try WorkbenchProcess.start(["run", "exp.yaml"], in: folder.url) }
+    let results = processes.map { $0.wait() }
+    #expect(results.contains { $0.status == 1 })
+    let after = try runs(in: log)
+    #expect(after.count == 4)
+    #expect(after.allSatisfy { $0.status == .failed && $0.attempts == 1 })
   }
 
   @Test func dryRunPrintsRunsAndStatusesAndWritesNothing() throws {

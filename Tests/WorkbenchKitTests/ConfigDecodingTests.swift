@@ -85,6 +85,16 @@ private func error(_ yaml: String) -> ConfigError? {
     #expect(e?.description == "x.yaml:2:26: 'training.batch' expects an integer, got '2.5'")
   }
 
+  @Test func nonFiniteNumbersAreRejected() throws {
+    let e = error("name: run\ntraining: {lr: .nan, batch: 2}\nlayers: []\n")
+    #expect(e?.description == "x.yaml:2:16: 'training.lr' expects a finite number, got '.nan'")
+  }
+
+  @Test func unknownKeyWithoutACloseMatchListsTheValidKeys() throws {
+    let e = error("name: run\ntraining: {lr: 1, batch: 2, momentum: 0.9}\nlayers: []\n")
+    #expect(e?.message == "unknown key 'momentum' in 'training'; valid keys here: batch, lr, schedule, warmup")
+  }
+
   @Test func missingKeyIsNamed() throws {
     let e = error("name: run\ntraining: {lr: 1}\nlayers: []\n")
     #expect(e?.code == .missingKey)

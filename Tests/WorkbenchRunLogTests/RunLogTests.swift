@@ -51,9 +51,67 @@ private func seed(_ log: RunLog, keys: [String], experiment: String = "exp") thr
     #expect(reaped.map(\.key) == ["a"])
     #expect(try log.runs(keys: ["a"]).first?.status == .interrupted)
     let again = try log.claimNextRun(
-      keys: ["a"], policy: .failed, skip: [], owner: other, lease: 60, isAlive: { _ in true }, environment: environment)
+      keys: ["a"], policy: .failed, skip: [], owner: other, lease: 60, isAlive: { $0 != me }, environment: environment)
     #expect(again?.attempts == 2)
     #expect(try log.metrics(runID: run.id!).isEmpty)
+  }
+
+  @Test func runsEndedAfterTheInvocationStartedAreNotClaimedAgain() throws {
+    let log = try RunLog(inMemory: ())
+    _ = try seed(log, keys: ["a"])
+    let invocation = Date()
+    let run = try #require(
+      try log.claimNextRun(
+        keys: ["a"], policy: .failed, skip: [], owner: other, lease: 60, isAlive: { _ in true },
+        environment: environment))
+    try log.endRun(runID: run.id!, owner: other, status: .failed, device: nil, error: "boom")
+    let sibling = try log.claimNextRun(
+      keys: ["a"], policy: .all, skip: [], owner: me, lease: 60, isAlive: { _ in true }, environment: environment,
+      startedBefore: invocation)
+    #expect(sibling == nil)
+    // A later invocation re-runs it once the process that failed it is gone, not while it lives.
+    let whileAlive = try log.claimNextRun(
+      keys: ["a"], policy: .failed, skip: [], owner: me, lease: 60, isAlive: { _ in true }, environment: environment,
+      startedBefore: Date().addingTimeInterval(1))
+    #expect(whileAlive == nil)
+    let later = try log.claimNextRun(
+      keys: ["a"], policy: .failed, skip: [], owner: me, lease: 60, isAlive: { $0 != other }, environment: environment,
+      startedBefore: Date().addingTimeInterval(1))
+    #expect(later?.attempts == 2)
+  }
+
+  @Test func writesForARunAnotherProcessHoldsAreRefused() throws {
+    let log = try RunLog(inMemory: ())
+    _ = try seed(log, keys: ["a"])
+    let run = try #require(
+      try log.claimNextRun(
+        keys: ["a"], policy: .failed, skip: [], owner: me, lease: 60, isAlive: { _ in true }, environment: environment))
+    let error = #expect(throws: RunLogError.self) {
+      try log.appendMetrics([MetricRecord(runID: run.id!, name: "loss", step: 1, value: 1)], owner: other)
+    }
+    #expect(error?.code == .notOwner)
+    try log.appendMetrics([MetricRecord(runID: run.id!, name: "loss", step: 1, value: 1)], owner: me)
+    #expect(try log.metrics(runID: run.id!).count == 1)
+  }
+
+  @Test func refittingReplacesTheFitOfTheSameForm() throws {
+    let log = try RunLog(inMemory: ())
+    let experiment = try seed(log, keys: ["a"])
+    let run = try #require(try log.runs(keys: ["a"]).first)
+    for value in [1.0, 2.0] {
+      try log.insertFit(
+        FitRecord(
+          experimentID: experiment, form: "L(N)", parameters: "{\"A\":\(value)}", intervals: nil, options: "{}",
+          pointCount: 1, objective: 0, r2: nil), runIDs: [run.id!])
+    }
+    try log.insertFit(
+      FitRecord(
+        experimentID: experiment, form: "L(D)", parameters: "{}", intervals: nil, options: "{}", pointCount: 1,
+        objective: 0, r2: nil), runIDs: [run.id!])
+    let fits = try log.fits(experimentID: experiment)
+    #expect(fits.map(\.form) == ["L(N)", "L(D)"])
+    #expect(fits.first?.parameters == "{\"A\":2.0}")
+    #expect(try log.query("SELECT count(*) FROM fit_run").rows == [[.integer(2)]])
   }
 
   @Test func staleHeartbeatOnAnotherHostCountsAsDead() throws {
@@ -167,6 +225,18 @@ private func seed(_ log: RunLog, keys: [String], experiment: String = "exp") thr
     let fixed = try shard("four.sqlite", ["e"], status: .finished)
     #expect(try main.merge(from: fixed) == MergeReport(imported: 0, updated: 1, skipped: 0))
     #expect(try main.runs(keys: ["e"]).first?.status == .finished)
+    // A run this log is running under a live owner is left to that owner.
+    let mainExperiment = try #require(try main.experiment(named: "exp")?.id)
+    try main.registerRuns([
+      RunRecord(
+        key: "f", experimentID: mainExperiment, sweepID: nil, label: "f", plugin: "p", pluginVersion: "1", seed: 0,
+        config: "{}")
+    ])
+    _ = try main.claimNextRun(
+      keys: ["f"], policy: .failed, skip: [], owner: other, lease: 60, isAlive: { _ in true }, environment: environment)
+    let finishedF = try shard("five.sqlite", ["f"], status: .finished)
+    #expect(try main.merge(from: finishedF, isAlive: { _ in true }) == MergeReport(imported: 0, updated: 0, skipped: 1))
+    #expect(try main.runs(keys: ["f"]).first?.status == .running)
   }
 }
 

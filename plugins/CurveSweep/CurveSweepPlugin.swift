@@ -35,7 +35,13 @@ public struct CurveSweepPlugin: ExperimentPlugin {
     guard config.batchTokens > 0 else { throw ConfigIssue(["batch_tokens"], "must be at least 1") }
     guard config.evalEvery > 0 else { throw ConfigIssue(["eval_every"], "must be at least 1") }
     guard config.noise >= 0 else { throw ConfigIssue(["noise"], "must be 0 or more") }
-    guard config.stepMilliseconds >= 0 else { throw ConfigIssue(["step_ms"], "must be 0 or more") }
+    guard config.stepMilliseconds >= 0 && config.stepMilliseconds <= 60_000 else {
+      throw ConfigIssue(["step_ms"], "must be between 0 and 60000 milliseconds")
+    }
+    let (tokens, overflow) = config.steps.multipliedReportingOverflow(by: config.batchTokens)
+    guard !overflow, tokens <= 1 << 52 else {
+      throw ConfigIssue(["batch_tokens"], "steps × batch_tokens must stay below 2^52 tokens")
+    }
     return [RunSpec(config: config, seed: seed)]
   }
 
@@ -45,6 +51,7 @@ public struct CurveSweepPlugin: ExperimentPlugin {
     let N = Double(config.size)
     var lastTrain = 0.0
     var lastVal = 0.0
+    let started = Date()
     for step in 1...config.steps {
       try context.checkCancellation()
       if let failAt = config.failAtStep, step == failAt {
@@ -60,7 +67,10 @@ public struct CurveSweepPlugin: ExperimentPlugin {
         try context.log("val_loss", step: step, value: lastVal, tokens: tokens, flops: flops)
       }
       if config.stepMilliseconds > 0 { usleep(useconds_t(config.stepMilliseconds * 1000)) }
-      context.progress(step: step, of: config.steps, loss: lastTrain)
+      let elapsed = Date().timeIntervalSince(started)
+      context.progress(
+        step: step, of: config.steps, loss: lastTrain,
+        tokensPerSecond: elapsed > 0 ? Double(tokens) / elapsed : nil)
     }
     let D = Int64(config.steps * config.batchTokens)
     return RunSummary(
