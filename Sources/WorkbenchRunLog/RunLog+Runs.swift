@@ -114,8 +114,8 @@ extension RunLog {
   /// - Parameters:
   ///   - skip: keys this process already attempted in this invocation.
   ///   - startedBefore: a failed, interrupted or finished run is claimed again only if its last
-  ///     attempt started before this moment (the invocation's start) and the process that made it
-  ///     is not still alive, so processes sharing a log never re-run what a sibling ran.
+  ///     attempt ended before this moment (the invocation's start) and the process that made it is
+  ///     not still alive, so processes sharing a log never re-run what a sibling ran.
   public func claimNextRun(
     keys: [String], policy: RerunPolicy, skip: Set<String>, owner: RunOwner, lease: TimeInterval,
     isAlive: (RunOwner) -> Bool?, environment: (workbenchVersion: String, gitRevision: String?),
@@ -136,7 +136,8 @@ extension RunLog {
         // A sibling process that is still alive owns its failures: never re-run them under it.
         let lastOwner = run.owner.flatMap(RunOwner.init(encoded:))
         let siblingAlive = lastOwner.map { $0 != owner && isAlive($0) == true } ?? false
-        let earlier = (run.startedAt ?? .distantPast) < startedBefore.addingTimeInterval(-0.002) && !siblingAlive
+        let ended = run.finishedAt ?? run.startedAt ?? .distantPast
+        let earlier = ended < startedBefore.addingTimeInterval(-0.002) && !siblingAlive
         let claimable: Bool
         switch run.status {
         case .pending: claimable = true
