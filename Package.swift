@@ -30,10 +30,18 @@ let package = Package(
       dependencies: ["WorkbenchRunLog", "WorkbenchFit", .product(name: "Yams", package: "Yams")]),
     .target(name: "WorkbenchRunLog", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
     .target(name: "WorkbenchFit"),
+    .target(name: "WorkbenchTensor", dependencies: ["CWorkbenchKernels"]),
     .target(
-      name: "WorkbenchTestSupport", dependencies: ["WorkbenchKit", "WorkbenchRunLog"],
+      name: "CWorkbenchKernels",
+      dependencies: ["COpenBLAS"],
+      cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])],
+      linkerSettings: [.linkedLibrary("openblas"), .linkedLibrary("pthread"), .linkedLibrary("m")]),
+    .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
+    .target(
+      name: "WorkbenchTestSupport", dependencies: ["WorkbenchKit", "WorkbenchRunLog", "WorkbenchTensor"],
       path: "Tests/WorkbenchTestSupport"),
     .testTarget(name: "WorkbenchFitTests", dependencies: ["WorkbenchFit"]),
+    .testTarget(name: "WorkbenchTensorTests", dependencies: ["WorkbenchTensor", "WorkbenchTestSupport"]),
     .testTarget(
       name: "WorkbenchRunLogTests",
       dependencies: ["WorkbenchRunLog", "WorkbenchTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),

@@ -1,0 +1,108 @@
+// CPU kernels of workbench's tensor runtime: every op of a GPT training step except the matrix
+// multiplies' inner loops (OpenBLAS), multithreaded over one persistent thread pool.
+//
+// Conventions: sizes are `long`; tensors are dense, row-major float32 (indices int32); a kernel
+// writes its outputs and never allocates what the caller passes. Gradient kernels say whether
+// they overwrite (`=`) or accumulate (`+=`) into their outputs.
+#ifndef WB_KERNELS_H
+#define WB_KERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// ---- threads -------------------------------------------------------------------------------
+
+/// Sets the number of threads kernels use (1 = the calling thread only). OpenBLAS is kept at one
+/// thread: workbench splits each matrix multiply over its own pool instead.
+void wb_set_num_threads(int n);
+int wb_num_threads(void);
+
+// ---- matrix multiply -------------------------------------------------------------------------
+
+/// C[b] = alpha · op(A[b]) · op(B[b]) + beta · C[b] for b in 0..<batch, row-major, where op
+/// transposes when the flag is set. Strides are in elements between consecutive batch entries
+/// (0 broadcasts an operand). Split over the pool by batch, then by rows or columns of C.
+void wb_sgemm(int trans_a, int trans_b, long batch, long m, long n, long k, float alpha,
+              const float *a, long lda, long stride_a, const float *b, long ldb, long stride_b,
+              float beta, float *c, long ldc, long stride_c);
+
+// ---- elementwise -----------------------------------------------------------------------------
+
+enum wb_unary_op {
+  WB_NEG = 0, WB_EXP = 1, WB_LOG = 2, WB_SQRT = 3, WB_TANH = 4, WB_SQUARE = 5, WB_RECIPROCAL = 6,
+  WB_RELU = 7, WB_GELU = 8
+};
+enum wb_binary_op { WB_ADD = 0, WB_SUB = 1, WB_MUL = 2, WB_DIV = 3 };
+
+void wb_fill(float *y, long n, float value);
+/// y = x · scale + shift.
+void wb_affine(float *y, const float *x, long n, float scale, float shift);
+/// y += alpha · x.
+void wb_axpy(float *y, const float *x, long n, float alpha);
+/// y = op(x).
+void wb_unary(int op, float *y, const float *x, long n);
+/// dx = dy · op'(x), with y = op(x) given for ops whose derivative is cheaper from it.
+void wb_unary_backward(int op, float *dx, const float *dy, const float *x, const float *y, long n);
+/// out = a op b over `ndim` dims of `shape`, with per-operand element strides (0 = broadcast).
+void wb_binary(int op, float *out, const float *a, const float *b, const long *shape,
+               const long *stride_a, const long *stride_b, int ndim);
+/// y[i] = x[offset(i)] for the dense index i over `shape` and x's element strides: a permute,
+/// slice or broadcast made dense.
+void wb_strided_copy(float *y, const float *x, const long *shape, const long *stride_x, int ndim);
+/// Adds the dense `y` into x's strided positions (the adjoint of wb_strided_copy for slices).
+void wb_strided_add(float *x, const float *y, const long *shape, const long *stride_x, int ndim);
+
+// ---- reductions ------------------------------------------------------------------------------
+
+/// y[o, i] = scale · Σ_a x[o, a, i] over x viewed as [outer, axis, inner].
+void wb_sum_axis(float *y, const float *x, long outer, long axis, long inner, float scale);
+/// out[0] = Σ x² (accumulated in double).
+void wb_sum_squares(float *out, const float *x, long n);
+/// g *= min(1, max_norm / sqrt(sum_squares[0])), with the norm read from memory (no host sync).
+void wb_clip_by_norm(float *g, long n, const float *sum_squares, float max_norm);
+
+// ---- fused ops -------------------------------------------------------------------------------
+
+/// y = (x − mean) · rstd · w + b over rows of C; saves mean and rstd per row.
+void wb_layernorm_forward(float *y, float *mean, float *rstd, const float *x, const float *w,
+                          const float *b, long rows, long c, float eps);
+/// dx = ∂L/∂x (overwritten); dw, db = ∂L/∂w, ∂L/∂b (overwritten).
+void wb_layernorm_backward(float *dx, float *dw, float *db, const float *dy, const float *x,
+                           const float *w, const float *mean, const float *rstd, long rows, long c);
+
+/// Causal multi-head attention over qkv [B, T, 3C] (q, k, v side by side, head j in columns
+/// j·hs..<(j+1)·hs of each): out [B, T, C], lse [B, H, T] = per-row log-sum-exp of the scaled
+/// scores. Flash-style: keys are visited in blocks with an online softmax; no [T, T] buffer.
+void wb_attention_forward(float *out, float *lse, const float *qkv, long batch, long t, long c,
+                          long heads);
+/// dqkv [B, T, 3C] (overwritten) from dout, recomputing probabilities from q, k and lse.
+void wb_attention_backward(float *dqkv, const float *dout, const float *qkv, const float *out,
+                           const float *lse, long batch, long t, long c, long heads);
+
+/// losses[r] = logsumexp(logits[r]) − logits[r, targets[r]] over rows of V; 0 where the target
+/// is negative (an ignored position).
+void wb_cross_entropy_forward(float *losses, const float *logits, const int32_t *targets, long rows,
+                              long v);
+/// dlogits = (softmax(logits) − onehot(targets)) · dloss[0] · scale (overwritten); 0 on rows whose
+/// target is negative.
+void wb_cross_entropy_backward(float *dlogits, const float *logits, const int32_t *targets,
+                               const float *dloss, long rows, long v, float scale);
+
+/// y[r] = table[ids[r]] over rows of C.
+void wb_embedding_forward(float *y, const float *table, const int32_t *ids, long rows, long c);
+/// dtable[ids[r]] += dy[r] (race-free: threads own column ranges).
+void wb_embedding_backward(float *dtable, const float *dy, const int32_t *ids, long rows, long c);
+
+/// One AdamW step (PyTorch semantics: decoupled decay applied first, eps after bias correction).
+/// `step` is 1-based.
+void wb_adamw(float *p, const float *g, float *m, float *v, long n, float lr, float beta1, float beta2,
+              float eps, float weight_decay, long step);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,75 @@
+/// Elementwise functions of one tensor.
+public enum UnaryOp: Int32, Sendable, CaseIterable {
+  case negate = 0, exp, log, sqrt, tanh, square, reciprocal, relu, gelu
+}
+
+/// Elementwise functions of two tensors (with broadcasting).
+public enum BinaryOp: Int32, Sendable, CaseIterable {
+  case add = 0, subtract, multiply, divide
+}
+
+/// A (batched) matrix multiply `C = alpha·op(A)·op(B) + beta·C`, row-major.
+public struct MatmulDescriptor: @unchecked Sendable {
+  public var a: BufferView
+  public var b: BufferView
+  public var c: BufferView
+  public var transposeA: Bool
+  public var transposeB: Bool
+  public var batch: Int
+  public var m: Int
+  public var n: Int
+  public var k: Int
+  /// Elements between batch entries; 0 broadcasts the operand over the batch.
+  public var strideA: Int
+  public var strideB: Int
+  public var strideC: Int
+  public var alpha: Float = 1
+  public var beta: Float = 0
+}
+
+/// The closed set of kernels every backend implements: each op of the runtime runs as one or a
+/// few of these. Shapes are validated before a kernel is built; a backend may assume them.
+public enum Kernel: @unchecked Sendable {
+  case fill(BufferView, Float)
+  /// out = x·scale + shift
+  case affine(out: BufferView, x: BufferView, scale: Float, shift: Float)
+  /// y += alpha·x
+  case axpy(y: BufferView, x: BufferView, alpha: Float)
+  case unary(UnaryOp, out: BufferView, x: BufferView)
+  /// dx = dy·op′(x), with y = op(x) available.
+  case unaryBackward(UnaryOp, dx: BufferView, dy: BufferView, x: BufferView, y: BufferView)
+  /// out = a op b over `shape`, operands read with element strides (0 broadcasts).
+  case binary(BinaryOp, out: BufferView, a: BufferView, b: BufferView, shape: [Int], strideA: [Int], strideB: [Int])
+  /// out (dense over `shape`) = x read with `strideX`.
+  case stridedCopy(out: BufferView, x: BufferView, shape: [Int], strideX: [Int])
+  /// x (at `strideX` positions) += y (dense over `shape`).
+  case stridedAdd(x: BufferView, y: BufferView, shape: [Int], strideX: [Int])
+  /// out[o, i] = scale·Σₐ x[o, a, i]
+  case sumAxis(out: BufferView, x: BufferView, outer: Int, axis: Int, inner: Int, scale: Float)
+  /// out[0] = Σ x²
+  case sumSquares(out: BufferView, x: BufferView)
+  /// g ·= min(1, maxNorm / ‖g‖), ‖g‖² read from `sumSquares` on the device.
+  case clipByNorm(g: BufferView, sumSquares: BufferView, maxNorm: Float)
+  case matmul(MatmulDescriptor)
+  case layerNormForward(
+    y: BufferView, mean: BufferView, rstd: BufferView, x: BufferView, weight: BufferView,
+    bias: BufferView, rows: Int, columns: Int, eps: Float)
+  case layerNormBackward(
+    dx: BufferView, dWeight: BufferView, dBias: BufferView, dy: BufferView, x: BufferView,
+    weight: BufferView, mean: BufferView, rstd: BufferView, rows: Int, columns: Int)
+  case attentionForward(
+    out: BufferView, lse: BufferView, qkv: BufferView, batch: Int, time: Int, channels: Int,
+    heads: Int)
+  case attentionBackward(
+    dqkv: BufferView, dOut: BufferView, qkv: BufferView, out: BufferView, lse: BufferView,
+    batch: Int, time: Int, channels: Int, heads: Int)
+  case crossEntropyForward(losses: BufferView, logits: BufferView, targets: BufferView, rows: Int, vocabulary: Int)
+  case crossEntropyBackward(
+    dLogits: BufferView, logits: BufferView, targets: BufferView, dLoss: BufferView,
+    rows: Int, vocabulary: Int, scale: Float)
+  case embeddingForward(out: BufferView, table: BufferView, ids: BufferView, rows: Int, columns: Int)
+  case embeddingBackward(dTable: BufferView, dOut: BufferView, ids: BufferView, rows: Int, columns: Int)
+  case adamW(
+    parameters: BufferView, gradients: BufferView, m: BufferView, v: BufferView, learningRate: Float, beta1: Float,
+    beta2: Float, eps: Float, weightDecay: Float, step: Int)
+}
