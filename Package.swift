@@ -27,9 +27,11 @@ let package = Package(
     .target(name: "ExperimentRegistry", dependencies: ["WorkbenchKit"] + plugins.map { .target(name: "\($0)Plugin") }),
     .target(
       name: "WorkbenchKit",
-      dependencies: ["WorkbenchRunLog", "WorkbenchFit", .product(name: "Yams", package: "Yams")]),
+      dependencies: ["WorkbenchRunLog", "WorkbenchFit", "WorkbenchTensor", .product(name: "Yams", package: "Yams")]),
     .target(name: "WorkbenchRunLog", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
     .target(name: "WorkbenchFit"),
+    .target(name: "WorkbenchLM", dependencies: ["WorkbenchNN", "WorkbenchTensor"]),
+    .target(name: "WorkbenchNN", dependencies: ["WorkbenchTensor"]),
     .target(name: "WorkbenchTensor", dependencies: ["CWorkbenchKernels"]),
     .target(
       name: "CWorkbenchKernels",
@@ -42,6 +44,7 @@ let package = Package(
       path: "Tests/WorkbenchTestSupport"),
     .testTarget(name: "WorkbenchFitTests", dependencies: ["WorkbenchFit"]),
     .testTarget(name: "WorkbenchTensorTests", dependencies: ["WorkbenchTensor", "WorkbenchTestSupport"]),
+    .testTarget(name: "WorkbenchLMTests", dependencies: ["WorkbenchLM", "WorkbenchNN", "WorkbenchTestSupport"]),
     .testTarget(
       name: "WorkbenchRunLogTests",
       dependencies: ["WorkbenchRunLog", "WorkbenchTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
@@ -51,7 +54,8 @@ let package = Package(
       dependencies: ["workbench", "WorkbenchCLI", "ExperimentRegistry", "WorkbenchRunLog", "WorkbenchTestSupport"]),
   ]
     + plugins.map {
-      .target(name: "\($0)Plugin", dependencies: ["WorkbenchKit", "WorkbenchFit"], path: "plugins/\($0)")
+      .target(
+        name: "\($0)Plugin", dependencies: ["WorkbenchKit", "WorkbenchFit", "WorkbenchTensor"], path: "plugins/\($0)")
     },
   swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import WorkbenchRunLog
+import WorkbenchTensor
 
 /// What a plugin gets while it executes one run: its identity and seed, a folder for files,
 /// metric logging, progress reporting and cancellation. Metrics are buffered and written in

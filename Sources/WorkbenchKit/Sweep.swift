@@ -1,4 +1,5 @@
 import Foundation
+import WorkbenchTensor
 
 /// One swept key and the values it takes.
 public struct SweepAxis: Sendable, Equatable {

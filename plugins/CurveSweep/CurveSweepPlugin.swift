@@ -2,6 +2,7 @@ import Foundation
 import WorkbenchFit
 import WorkbenchKit
 import WorkbenchRunLog
+import WorkbenchTensor
 
 /// The plugin authors' example: sweeps model size over a known synthetic loss surface, logs each
 /// learning curve like a real training run, and fits `L(N) = E + A/N^alpha` to the final losses,

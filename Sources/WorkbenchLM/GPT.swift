@@ -1,0 +1,142 @@
+import Foundation
+import WorkbenchTensor
+
+/// A GPT as in the scaling-law literature and `../shared/reference/gpt-parity/README.md`: token +
+/// learned position embeddings, `layers` pre-LayerNorm blocks of causal self-attention and a 4·d
+/// GELU (tanh) MLP, a final LayerNorm, and an output head tied to the token embedding.
+///
+/// Parameters live in one `ParameterArena`; `specs` lists them in the reference layout order.
+public final class GPT {
+  public let config: GPTConfig
+  public let arena: ParameterArena
+  let wte: Tensor
+  let wpe: Tensor
+  let blocks: [GPTBlock]
+  let finalNormWeight: Tensor
+  let finalNormBias: Tensor
+
+  /// A model with fresh weights: normal(0, 0.02) for embeddings and the qkv and fc weights,
+  /// normal(0, 0.02/√(2L)) for the two residual projections, zero biases, LayerNorms at 1 and 0.
+  public init(_ config: GPTConfig, on backend: any Backend, seed: Int) {
+    precondition(config.problem == nil, config.problem ?? "")
+    self.config = config
+    let specs = Self.specs(config)
+    let arena = ParameterArena(specs, on: backend)
+    self.arena = arena
+    wte = arena["wte"]
+    wpe = arena["wpe"]
+    blocks = (0..<config.layers).map { GPTBlock(arena: arena, index: $0, heads: config.heads) }
+    finalNormWeight = arena["lnf.weight"]
+    finalNormBias = arena["lnf.bias"]
+    var generator = SeededGenerator(seed: seed, stream: "gpt-init")
+    var flat: [Float] = []
+    flat.reserveCapacity(config.totalParameters)
+    let residualStd = 0.02 / (2 * Double(config.layers)).squareRoot()
+    for spec in specs {
+      let count = spec.shape.reduce(1, *)
+      if spec.name.hasSuffix("proj.weight") {
+        for _ in 0..<count { flat.append(Float(residualStd * generator.nextGaussian())) }
+      } else if spec.name.hasSuffix(".weight") && spec.name.contains("ln") {
+        flat += [Float](repeating: 1, count: count)
+      } else if spec.shape.count >= 2 {
+        for _ in 0..<count { flat.append(Float(0.02 * generator.nextGaussian())) }
+      } else {
+        flat += [Float](repeating: 0, count: count)
+      }
+    }
+    load(flat)
+  }
+
+  /// The parameters in the reference layout order: `wte`, `wpe`, per block `ln1`, `attn.qkv`,
+  /// `attn.proj`, `ln2`, `mlp.fc`, `mlp.proj` (weights then biases), then `lnf`.
+  public static func specs(_ config: GPTConfig) -> [ParameterSpec] {
+    let (d, V, T) = (config.width, config.vocabulary, config.context)
+    var specs = [ParameterSpec("wte", [V, d]), ParameterSpec("wpe", [T, d])]
+    for i in 0..<config.layers {
+      let p = "blocks.\(i)."
+      specs += [
+        ParameterSpec(p + "ln1.weight", [d]), ParameterSpec(p + "ln1.bias", [d]),
+        ParameterSpec(p + "attn.qkv.weight", [d, 3 * d]), ParameterSpec(p + "attn.qkv.bias", [3 * d]),
+        ParameterSpec(p + "attn.proj.weight", [d, d]), ParameterSpec(p + "attn.proj.bias", [d]),
+        ParameterSpec(p + "ln2.weight", [d]), ParameterSpec(p + "ln2.bias", [d]),
+        ParameterSpec(p + "mlp.fc.weight", [d, 4 * d]), ParameterSpec(p + "mlp.fc.bias", [4 * d]),
+        ParameterSpec(p + "mlp.proj.weight", [4 * d, d]), ParameterSpec(p + "mlp.proj.bias", [d]),
+      ]
+    }
+    return specs + [ParameterSpec("lnf.weight", [d]), ParameterSpec("lnf.bias", [d])]
+  }
+
+  /// Logits `[B·T, V]` for int32 `tokens` `[B, T]` (T ≤ context).
+  public func logits(_ tokens: Tensor) -> Tensor {
+    precondition(tokens.rank == 2 && tokens.dtype == .int32, "tokens must be int32 [B, T]; got \(tokens)")
+    let (batch, time) = (tokens.shape[0], tokens.shape[1])
+    precondition(time <= config.context, "\(time) tokens exceed the context of \(config.context)")
+    let positions = time == config.context ? wpe : wpe.slice(axis: 0, 0..<time)
+    var x = Tensor.embedding(tokens, table: wte) + positions
+    for block in blocks { x = block(x) }
+    let normed = x.layerNorm(weight: finalNormWeight, bias: finalNormBias)
+    return Tensor.matmul(normed.reshaped([batch * time, config.width]), wte, transposeB: true)
+  }
+
+  /// Mean cross-entropy (nats per token) of predicting `targets` from `tokens`, both `[B, T]`.
+  public func loss(_ tokens: Tensor, targets: Tensor, normalizer: Int? = nil) -> Tensor {
+    logits(tokens).crossEntropy(targets: targets.reshaped([targets.count]), normalizer: normalizer)
+  }
+
+  /// Overwrites every parameter from `flat`, packed in `specs` order (the reference layout).
+  public func load(_ flat: [Float]) {
+    precondition(flat.count == config.totalParameters, "\(flat.count) values for \(config.totalParameters) parameters")
+    var padded = [Float](repeating: 0, count: arena.count)
+    var cursor = 0
+    for (i, spec) in arena.specs.enumerated() {
+      let count = spec.shape.reduce(1, *)
+      padded.replaceSubrange(arena.offsets[i]..<(arena.offsets[i] + count), with: flat[cursor..<(cursor + count)])
+      cursor += count
+    }
+    arena.values.assign(padded)
+  }
+
+  /// Every parameter (or, with `gradients`, every gradient), packed in `specs` order.
+  public func flat(gradients: Bool = false) -> [Float] {
+    let arenaValues = (gradients ? arena.gradients : arena.values).toArray()
+    var flat: [Float] = []
+    flat.reserveCapacity(config.totalParameters)
+    for (i, spec) in arena.specs.enumerated() {
+      flat += arenaValues[arena.offsets[i]..<(arena.offsets[i] + spec.shape.reduce(1, *))]
+    }
+    return flat
+  }
+}
+
+/// One pre-LayerNorm block: `x + attn(ln1(x))`, then `x + mlp(ln2(x))`.
+struct GPTBlock {
+  let ln1Weight, ln1Bias, qkvWeight, qkvBias, projWeight, projBias: Tensor
+  let ln2Weight, ln2Bias, fcWeight, fcBias, mlpProjWeight, mlpProjBias: Tensor
+  let heads: Int
+
+  init(arena: ParameterArena, index: Int, heads: Int) {
+    let p = "blocks.\(index)."
+    ln1Weight = arena[p + "ln1.weight"]
+    ln1Bias = arena[p + "ln1.bias"]
+    qkvWeight = arena[p + "attn.qkv.weight"]
+    qkvBias = arena[p + "attn.qkv.bias"]
+    projWeight = arena[p + "attn.proj.weight"]
+    projBias = arena[p + "attn.proj.bias"]
+    ln2Weight = arena[p + "ln2.weight"]
+    ln2Bias = arena[p + "ln2.bias"]
+    fcWeight = arena[p + "mlp.fc.weight"]
+    fcBias = arena[p + "mlp.fc.bias"]
+    mlpProjWeight = arena[p + "mlp.proj.weight"]
+    mlpProjBias = arena[p + "mlp.proj.bias"]
+    self.heads = heads
+  }
+
+  /// `[B, T, C]` → `[B, T, C]`.
+  func callAsFunction(_ x: Tensor) -> Tensor {
+    let qkv = Tensor.matmul(x.layerNorm(weight: ln1Weight, bias: ln1Bias), qkvWeight) + qkvBias
+    let attended = Tensor.matmul(qkv.attention(heads: heads), projWeight) + projBias
+    let mid = x + attended
+    let hidden = (Tensor.matmul(mid.layerNorm(weight: ln2Weight, bias: ln2Bias), fcWeight) + fcBias).gelu()
+    return mid + (Tensor.matmul(hidden, mlpProjWeight) + mlpProjBias)
+  }
+}
