@@ -30,7 +30,8 @@ let package = Package(
       dependencies: ["WorkbenchRunLog", "WorkbenchFit", "WorkbenchTensor", .product(name: "Yams", package: "Yams")]),
     .target(name: "WorkbenchRunLog", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
     .target(name: "WorkbenchFit"),
-    .target(name: "WorkbenchLM", dependencies: ["WorkbenchNN", "WorkbenchTensor"]),
+    .target(name: "WorkbenchLM", dependencies: ["WorkbenchNN", "WorkbenchTensor", "CZlib"]),
+    .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
     .target(name: "WorkbenchNN", dependencies: ["WorkbenchTensor"]),
     .target(name: "WorkbenchTensor", dependencies: ["CWorkbenchKernels"]),
     .target(

@@ -5,6 +5,12 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 
   public init(seed: UInt64) { state = seed }
 
+  /// A generator that continues exactly where one with this `rawState` left off (checkpoints).
+  public init(rawState: UInt64) { state = rawState }
+
+  /// The whole state: saving it and restoring with `init(rawState:)` resumes the stream.
+  public var rawState: UInt64 { state }
+
   /// A generator for one purpose of one run: different `stream` values give independent streams.
   public init(seed: Int, stream: String) {
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325

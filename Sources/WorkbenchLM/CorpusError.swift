@@ -1,0 +1,11 @@
+/// A corpus that cannot be used, naming the file and what to do.
+public struct CorpusError: Error, CustomStringConvertible, Sendable {
+  public enum Code: String, Sendable { case missing, unreadable, empty, tooSmall, badSpec }
+  public let code: Code
+  public let description: String
+
+  public init(_ code: Code, _ description: String) {
+    self.code = code
+    self.description = description
+  }
+}

@@ -1,0 +1,176 @@
+import Foundation
+import WorkbenchNN
+import WorkbenchTensor
+
+/// The training hyper-parameters of one run.
+public struct TrainingConfig: Sendable, Equatable {
+  public var batch: Int
+  public var steps: Int
+  public var optimizer: AdamW
+  /// Validation loss every this many steps (and always after the last); 0: only after the last.
+  public var evalEvery: Int
+  /// Fixed validation windows, drawn once with `validationSeed` (every seed is scored on the same).
+  public var evalWindows: Int
+  public var validationSeed: Int
+  /// Mean training loss logged every this many steps (the only host read-back in the loop).
+  public var logEvery: Int
+  /// A checkpoint every this many steps (and after the last); 0: only after the last.
+  public var checkpointEvery: Int
+  /// Seeds the batch order.
+  public var seed: Int
+
+  public init(
+    batch: Int, steps: Int, optimizer: AdamW, evalEvery: Int = 0, evalWindows: Int = 32, validationSeed: Int = 0,
+    logEvery: Int = 10, checkpointEvery: Int = 0, seed: Int = 0
+  ) {
+    self.batch = batch
+    self.steps = steps
+    self.optimizer = optimizer
+    self.evalEvery = evalEvery
+    self.evalWindows = evalWindows
+    self.validationSeed = validationSeed
+    self.logEvery = logEvery
+    self.checkpointEvery = checkpointEvery
+    self.seed = seed
+  }
+}
+
+/// What a trainer reports while it runs.
+public enum TrainingEvent: Sendable {
+  /// The mean training loss of the steps since the previous report, after `step` steps.
+  case trainLoss(step: Int, loss: Double, tokens: Int)
+  case validationLoss(step: Int, loss: Double, tokens: Int)
+  case progress(step: Int, steps: Int, loss: Double?, tokensPerSecond: Double)
+  case checkpoint(step: Int, url: URL)
+}
+
+/// A loss that became NaN or infinite: the run stops and is marked diverged.
+public struct TrainingDiverged: Error, CustomStringConvertible, Sendable {
+  public let step: Int
+  public let loss: Double
+  public var description: String { "diverged: the training loss became \(loss) by step \(step)" }
+}
+
+/// How a run ended.
+public struct TrainingResult: Sendable {
+  public var steps: Int
+  public var tokens: Int
+  public var finalTrainLoss: Double
+  public var finalValidationLoss: Double
+  /// Training-step throughput, evaluations excluded.
+  public var tokensPerSecond: Double
+}
+
+/// Trains a GPT on a token budget: random training windows, AdamW with clipping and a schedule,
+/// validation on fixed windows, NaN/inf detection, and checkpoints that resume bit-for-bit.
+public final class Trainer {
+  public let model: GPT
+  public let data: TokenData
+  public let config: TrainingConfig
+  public private(set) var step = 0
+  public private(set) var tokens = 0
+  private var sampler: BatchSampler
+  private let validation: [Int]
+
+  /// - Parameter resume: a checkpoint to continue from (parameters, moments, step, batch order).
+  public init(model: GPT, data: TokenData, config: TrainingConfig, resume: URL? = nil) throws {
+    precondition(data.context == model.config.context, "data windows (\(data.context)) differ from the model's context")
+    self.model = model
+    self.data = data
+    self.config = config
+    sampler = BatchSampler(seed: config.seed)
+    validation = data.validationOffsets(count: config.evalWindows, seed: config.validationSeed).map {
+      $0 + data.trainCount
+    }
+    if let resume {
+      let checkpoint = try Checkpoint.read(from: resume, into: model)
+      step = checkpoint.step
+      tokens = checkpoint.tokens
+      sampler = BatchSampler(rawState: checkpoint.samplerState)
+    }
+  }
+
+  var backend: any Backend { model.arena.values.backend }
+
+  /// Mean loss (nats per token) over the fixed validation windows, without recording a tape.
+  public func validationLoss() -> Double {
+    Tape.withoutRecording {
+      var total = 0.0
+      for start in stride(from: 0, to: validation.count, by: config.batch) {
+        let offsets = Array(validation[start..<min(start + config.batch, validation.count)])
+        let (x, y) = data.windows(offsets)
+        let tokens = Tensor(ids: x, shape: [offsets.count, data.context], on: backend)
+        let targets = Tensor(ids: y, shape: [offsets.count, data.context], on: backend)
+        total += Double(model.loss(tokens, targets: targets).item()) * Double(offsets.count)
+      }
+      return total / Double(validation.count)
+    }
+  }
+
+  /// Runs the remaining steps. `observe` may throw (e.g. on cancellation) to stop between steps.
+  /// - Throws: `TrainingDiverged` when the loss stops being finite.
+  public func run(checkpoint url: URL? = nil, observe: (TrainingEvent) throws -> Void) throws -> TrainingResult {
+    let tokensPerStep = config.batch * data.context
+    let lossSum = Tensor.zeros([], on: backend)
+    var stepsInSum = 0
+    var lastTrain = Double.nan
+    var lastValidation = Double.nan
+    var trainingSeconds = 0.0
+    var trainedTokens = 0
+    var recentRate = 0.0
+    while step < config.steps {
+      try observe(
+        .progress(step: step, steps: config.steps, loss: lastTrain.isNaN ? nil : lastTrain, tokensPerSecond: recentRate)
+      )
+      let offsets = sampler.nextOffsets(batch: config.batch, data: data)
+      let (x, y) = data.windows(offsets)
+      let started = Date()
+      let tokens = Tensor(ids: x, shape: [config.batch, data.context], on: backend)
+      let targets = Tensor(ids: y, shape: [config.batch, data.context], on: backend)
+      let tape = Tape()
+      let loss = tape.record { model.loss(tokens, targets: targets) }
+      model.arena.zeroGradients()
+      tape.backward(loss)
+      config.optimizer.step(model.arena, step: step, totalSteps: config.steps)
+      backend.execute(.axpy(y: lossSum.view, x: loss.view, alpha: 1))
+      step += 1
+      self.tokens += tokensPerStep
+      stepsInSum += 1
+      let last = step == config.steps
+      if step % max(1, config.logEvery) == 0 || last {
+        let mean = Double(lossSum.item()) / Double(stepsInSum)
+        guard mean.isFinite else { throw TrainingDiverged(step: step, loss: mean) }
+        lastTrain = mean
+        backend.execute(.fill(lossSum.view, 0))
+        stepsInSum = 0
+        try observe(.trainLoss(step: step, loss: mean, tokens: self.tokens))
+      }
+      let seconds = Date().timeIntervalSince(started)
+      trainingSeconds += seconds
+      trainedTokens += tokensPerStep
+      recentRate = Double(tokensPerStep) / max(seconds, 1e-9)
+      if (config.evalEvery > 0 && step % config.evalEvery == 0) || last {
+        lastValidation = validationLoss()
+        guard lastValidation.isFinite else { throw TrainingDiverged(step: step, loss: lastValidation) }
+        try observe(.validationLoss(step: step, loss: lastValidation, tokens: self.tokens))
+      }
+      if let url, (config.checkpointEvery > 0 && step % config.checkpointEvery == 0) || last {
+        try saveCheckpoint(to: url)
+        try observe(.checkpoint(step: step, url: url))
+      }
+    }
+    try observe(.progress(step: step, steps: config.steps, loss: lastTrain, tokensPerSecond: recentRate))
+    return TrainingResult(
+      steps: step, tokens: tokens, finalTrainLoss: lastTrain, finalValidationLoss: lastValidation,
+      tokensPerSecond: trainingSeconds > 0 ? Double(trainedTokens) / trainingSeconds : 0)
+  }
+
+  /// Writes the state needed to continue this run exactly.
+  public func saveCheckpoint(to url: URL) throws {
+    try Checkpoint(
+      model: model.config, step: step, adamStep: model.arena.step, samplerState: sampler.generator.rawState,
+      tokens: tokens,
+      arenaCount: model.arena.count
+    ).write(model, to: url)
+  }
+}
