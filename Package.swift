@@ -21,7 +21,8 @@ let package = Package(
     .target(
       name: "WorkbenchCLI",
       dependencies: [
-        "ExperimentRegistry", "WorkbenchKit", "WorkbenchRunLog", "WorkbenchFit",
+        "ExperimentRegistry", "WorkbenchKit", "WorkbenchRunLog", "WorkbenchFit", "WorkbenchLM", "WorkbenchNN",
+        "WorkbenchTensor",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .target(name: "ExperimentRegistry", dependencies: ["WorkbenchKit"] + plugins.map { .target(name: "\($0)Plugin") }),

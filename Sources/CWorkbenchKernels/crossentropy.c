@@ -16,7 +16,7 @@ static inline float row_logsumexp(const float *x, long v) {
   float m = -INFINITY;
   for (long i = 0; i < v; i++) m = x[i] > m ? x[i] : m;
   float sum = 0;
-  for (long i = 0; i < v; i++) sum += expf(x[i] - m);
+  for (long i = 0; i < v; i++) sum += wb_expf(x[i] - m);
   return m + logf(sum);
 }
 
@@ -46,7 +46,7 @@ WB_HOT static void ce_backward_rows(void *p, long begin, long end) {
       continue;
     }
     float lse = row_logsumexp(x, a->v);
-    for (long i = 0; i < a->v; i++) dx[i] = expf(x[i] - lse) * g;
+    for (long i = 0; i < a->v; i++) dx[i] = wb_expf(x[i] - lse) * g;
     dx[target] -= g;
   }
 }

@@ -54,12 +54,12 @@ static const float GELU_SCALE = 0.7978845608028654f;  // sqrt(2/π)
 
 static inline float gelu(float x) {
   float cube = 0.044715f * x * x * x;
-  return 0.5f * x * (1.0f + tanhf(GELU_SCALE * (x + cube)));
+  return 0.5f * x * (1.0f + wb_tanhf(GELU_SCALE * (x + cube)));
 }
 
 static inline float gelu_derivative(float x) {
   float cube = 0.044715f * x * x * x;
-  float t = tanhf(GELU_SCALE * (x + cube));
+  float t = wb_tanhf(GELU_SCALE * (x + cube));
   float sech2 = 1.0f - t * t;
   return 0.5f * (1.0f + t) + 0.5f * x * sech2 * GELU_SCALE * (1.0f + 3.0f * 0.044715f * x * x);
 }
@@ -70,10 +70,10 @@ WB_HOT static void unary_range(void *p, long begin, long end) {
   const float *x = args->x;
   switch (args->op) {
   case WB_NEG: for (long i = begin; i < end; i++) y[i] = -x[i]; break;
-  case WB_EXP: for (long i = begin; i < end; i++) y[i] = expf(x[i]); break;
+  case WB_EXP: for (long i = begin; i < end; i++) y[i] = wb_expf(x[i]); break;
   case WB_LOG: for (long i = begin; i < end; i++) y[i] = logf(x[i]); break;
   case WB_SQRT: for (long i = begin; i < end; i++) y[i] = sqrtf(x[i]); break;
-  case WB_TANH: for (long i = begin; i < end; i++) y[i] = tanhf(x[i]); break;
+  case WB_TANH: for (long i = begin; i < end; i++) y[i] = wb_tanhf(x[i]); break;
   case WB_SQUARE: for (long i = begin; i < end; i++) y[i] = x[i] * x[i]; break;
   case WB_RECIPROCAL: for (long i = begin; i < end; i++) y[i] = 1.0f / x[i]; break;
   case WB_RELU: for (long i = begin; i < end; i++) y[i] = x[i] > 0 ? x[i] : 0; break;

@@ -41,7 +41,45 @@ WB_HOT static void sum_inner_rows(void *p, long begin, long end) {
   }
 }
 
+#define ROW_PARTS 16
+
+typedef struct {
+  const float *x;
+  float *partials;
+  long axis, inner, per;
+} column_args;
+
+/// Part k sums rows k·per..<(k+1)·per of x [axis, inner] into its own partial row (streaming
+/// through contiguous rows).
+WB_HOT static void column_parts(void *p, long begin, long end) {
+  column_args *a = p;
+  for (long part = begin; part < end; part++) {
+    float *restrict y = a->partials + part * a->inner;
+    long r1 = WB_MIN(a->axis, (part + 1) * a->per);
+    for (long r = part * a->per; r < r1; r++) {
+      const float *restrict x = a->x + r * a->inner;
+      for (long i = 0; i < a->inner; i++) y[i] += x[i];
+    }
+  }
+}
+
 void wb_sum_axis(float *y, const float *x, long outer, long axis, long inner, float scale) {
+  if (outer == 1 && inner > 1 && axis >= 2 * ROW_PARTS) {
+    // Column sums of a tall matrix (bias gradients): fixed row parts keep the result identical
+    // for any thread count.
+    long per = (axis + ROW_PARTS - 1) / ROW_PARTS;
+    long parts = (axis + per - 1) / per;
+    float *partials = calloc((size_t)(parts * inner), sizeof(float));
+    column_args args = {.x = x, .partials = partials, .axis = axis, .inner = inner, .per = per};
+    wb_parallel_for(parts, 1, column_parts, &args);
+    for (long i = 0; i < inner; i++) {
+      float total = 0;
+      for (long part = 0; part < parts; part++) total += partials[part * inner + i];
+      y[i] = total * scale;
+    }
+    free(partials);
+    return;
+  }
   sum_args args = {.y = y, .x = x, .outer = outer, .axis = axis, .inner = inner, .scale = scale};
   wb_parallel_for(outer * inner, WB_MAX(1, 4096 / WB_MAX(1, axis)), sum_inner_rows, &args);
 }

@@ -4,7 +4,8 @@ import WorkbenchKit
 
 struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "bench", abstract: "Benchmarks that print a table.", subcommands: [LogBench.self])
+    commandName: "bench", abstract: "Benchmarks that print a table.",
+    subcommands: [BenchTrainCommand.self, BenchOpsCommand.self, LogBench.self])
 
   struct LogBench: ParsableCommand {
     static let configuration = CommandConfiguration(
