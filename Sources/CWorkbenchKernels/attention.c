@@ -141,3 +141,48 @@ void wb_attention_backward(float *dqkv, const float *dout, const float *qkv, con
                     .c = c, .heads = heads};
   wb_parallel_for(batch * heads, 1, attention_backward_tasks, &args);
 }
+
+typedef struct {
+  float *out;
+  const float *cache;
+  long position, t_max, c, heads;
+} decode_args;
+
+/// Tasks are (sequence, head) pairs; each reads its query row and the key/value rows before it.
+WB_HOT static void attention_decode_tasks(void *p, long begin, long end) {
+  decode_args *a = p;
+  long C = a->c, H = a->heads, hs = C / H, ld = 3 * C, n = a->position + 1;
+  float scale = 1.0f / sqrtf((float)hs);
+  float *scores = malloc(sizeof(float) * (size_t)n);
+  for (long task = begin; task < end; task++) {
+    long b = task / H, h = task % H;
+    const float *rows = a->cache + b * a->t_max * ld + h * hs;
+    const float *q = rows + a->position * ld;
+    float top = -INFINITY;
+    for (long s = 0; s < n; s++) {
+      const float *k = rows + s * ld + C;
+      float dot = 0;
+      for (long x = 0; x < hs; x++) dot += q[x] * k[x];
+      scores[s] = dot * scale;
+      top = scores[s] > top ? scores[s] : top;
+    }
+    float sum = 0;
+    for (long s = 0; s < n; s++) {
+      scores[s] = wb_expf(scores[s] - top);
+      sum += scores[s];
+    }
+    float *out = a->out + b * C + h * hs;
+    for (long x = 0; x < hs; x++) out[x] = 0;
+    for (long s = 0; s < n; s++) {
+      const float *v = rows + s * ld + 2 * C;
+      float weight = scores[s] / sum;
+      for (long x = 0; x < hs; x++) out[x] += weight * v[x];
+    }
+  }
+  free(scores);
+}
+
+void wb_attention_decode(float *out, const float *cache, long batch, long position, long t_max, long c, long heads) {
+  decode_args args = {.out = out, .cache = cache, .position = position, .t_max = t_max, .c = c, .heads = heads};
+  wb_parallel_for(batch * heads, 1, attention_decode_tasks, &args);
+}

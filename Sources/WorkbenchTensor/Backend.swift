@@ -10,6 +10,18 @@ public struct BufferView: @unchecked Sendable {
   /// First element, in elements of the tensor's dtype.
   public let offset: Int
   public let count: Int
+
+  public init(buffer: any DeviceBuffer, offset: Int, count: Int) {
+    self.buffer = buffer
+    self.offset = offset
+    self.count = count
+  }
+
+  /// Elements `start..<start+count` of this view.
+  public func subview(_ start: Int, count: Int) -> BufferView {
+    precondition(start >= 0 && start + count <= self.count, "subview \(start)..<\(start + count) of \(self.count) elements")
+    return BufferView(buffer: buffer, offset: offset + start, count: count)
+  }
 }
 
 /// Where tensors live and kernels run. A backend executes (or records, on a GPU) each `Kernel`;

@@ -142,6 +142,8 @@ public final class CPUBackend: Backend {
       wb_attention_forward(f(out), f(lse), f(qkv), batch, time, channels, heads)
     case .attentionBackward(let dqkv, let dOut, let qkv, let out, let lse, let batch, let time, let channels, let heads):
       wb_attention_backward(f(dqkv), f(dOut), f(qkv), f(out), f(lse), batch, time, channels, heads)
+    case .attentionDecode(let out, let cache, let batch, let position, let capacity, let channels, let heads):
+      wb_attention_decode(f(out), f(cache), batch, position, capacity, channels, heads)
     case .crossEntropyForward(let losses, let logits, let targets, let rows, let vocabulary):
       wb_cross_entropy_forward(f(losses), f(logits), i(targets), rows, vocabulary)
     case .crossEntropyBackward(let dLogits, let logits, let targets, let dLoss, let rows, let vocabulary, let scale):

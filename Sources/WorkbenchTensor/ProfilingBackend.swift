@@ -56,6 +56,7 @@ extension Kernel {
     case .layerNormBackward: return "layerNorm.backward"
     case .attentionForward: return "attention"
     case .attentionBackward: return "attention.backward"
+    case .attentionDecode: return "attention.decode"
     case .crossEntropyForward: return "crossEntropy"
     case .crossEntropyBackward: return "crossEntropy.backward"
     case .embeddingForward: return "embedding"

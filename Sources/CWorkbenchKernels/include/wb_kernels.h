@@ -82,6 +82,10 @@ void wb_attention_forward(float *out, float *lse, const float *qkv, long batch, 
 void wb_attention_backward(float *dqkv, const float *dout, const float *qkv, const float *out,
                            const float *lse, long batch, long t, long c, long heads);
 
+/// One decoding step with a key/value cache: cache [B, t_max, 3C] holds qkv rows 0...position;
+/// out [B, C] is the attention of row `position`'s query over keys 0...position.
+void wb_attention_decode(float *out, const float *cache, long batch, long position, long t_max, long c, long heads);
+
 /// losses[r] = logsumexp(logits[r]) − logits[r, targets[r]] over rows of V; 0 where the target
 /// is negative (an ignored position).
 void wb_cross_entropy_forward(float *losses, const float *logits, const int32_t *targets, long rows,
