@@ -56,6 +56,7 @@ struct RunCommand: ParsableCommand {
       throw ExitCode(cancelled.exitCode)
     }
     var summary = "\(experiment.name): \(outcome.finished + outcome.alreadyFinished) of \(outcome.total) runs finished"
+    if outcome.diverged > 0 { summary += " (\(outcome.diverged) diverged)" }
     if outcome.failed > 0 { summary += ", \(outcome.failed) failed" }
     if outcome.runningElsewhere > 0 { summary += ", \(outcome.runningElsewhere) running elsewhere" }
     summary += " (\(ProgressDisplay.duration(Date().timeIntervalSince(started))); log: \(runLog.path))"
@@ -86,7 +87,7 @@ struct RunCommand: ParsableCommand {
       let starts: Bool
       switch status {
       case nil, .pending: starts = true
-      case .finished: starts = rerun == .all
+      case .finished, .diverged: starts = rerun == .all
       case .failed, .interrupted: starts = rerun != .none
       case .running: starts = false
       }
@@ -97,7 +98,7 @@ struct RunCommand: ParsableCommand {
       ])
     }
     emit(table.render())
-    let finished = statuses.values.filter { $0 == .finished }.count
+    let finished = statuses.values.filter(\.isComplete).count
     emit(
       "\(experiment.runs.count) runs: \(finished) already finished, \(wouldStart) would start (dry run: nothing started)"
     )

@@ -96,6 +96,7 @@ public final class ProgressDisplay: Sendable {
       text = "\(paint("✓", 32)) \(line) finished in \(Self.duration(duration))"
       if let loss = record.finalValLoss ?? record.finalTrainLoss { text += String(format: ", loss %.4f", loss) }
     case .interrupted: text = "\(paint("■", 33)) \(line) interrupted after \(Self.duration(duration))"
+    case .diverged: text = "\(paint("↯", 33)) \(line) \(error ?? "diverged") after \(Self.duration(duration))"
     default: text = "\(paint("✗", 31)) \(line) failed after \(Self.duration(duration)): \(error ?? "unknown error")"
     }
     if mode == .quiet && status == .failed {

@@ -49,6 +49,28 @@ public final class RunContext: @unchecked Sendable {
     if buffer.count >= Self.batchSize || Date().timeIntervalSince(lastFlush) > Self.flushInterval { try flush() }
   }
 
+  /// Where a plugin keeps the checkpoint it resumes from: `checkpoint.bin` in the run folder. While
+  /// it exists, a re-claimed run keeps its metrics (the plugin resumes and calls
+  /// `discardMetrics(after:)`); otherwise a re-run starts from a clean slate.
+  public var checkpointURL: URL { directory.appendingPathComponent(Self.checkpointName) }
+  static let checkpointName = "checkpoint.bin"
+
+  /// Deletes metrics this run logged after `step` (when resuming from a checkpoint taken there).
+  public func discardMetrics(after step: Int) throws {
+    try flush()
+    try log.deleteMetrics(runID: record.id!, after: step, owner: owner)
+  }
+
+  /// Records an existing file in the run folder as an artifact, with its size and SHA-256.
+  public func recordArtifact(kind: String, url: URL) throws {
+    guard let data = FileManager.default.contents(atPath: url.path) else {
+      throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: url.path])
+    }
+    try log.recordArtifact(
+      ArtifactRecord(runID: record.id!, kind: kind, path: url.path, sha256: SHA256.hex(data), bytes: Int64(data.count)),
+      owner: owner)
+  }
+
   /// Writes buffered metrics to the log now.
   public func flush() throws {
     guard !buffer.isEmpty else { return }

@@ -9,6 +9,8 @@ public struct RunOutcome: Sendable, Equatable {
   public var alreadyFinished = 0
   public var finished = 0
   public var failed = 0
+  /// Runs that ended with a diverged loss (a result, counted in `finished` too).
+  public var diverged = 0
   /// Runs another process was running when this one ended.
   public var runningElsewhere = 0
   /// Whether the analysis ran (every run finished).
@@ -80,7 +82,7 @@ public final class Runner: Sendable {
     let byKey = Dictionary(uniqueKeysWithValues: experiment.runs.map { ($0.key, $0) })
     let before = try log.runs(keys: keys)
     var outcome = RunOutcome(total: keys.count)
-    outcome.alreadyFinished = policy == .all ? 0 : before.filter { $0.status == .finished }.count
+    outcome.alreadyFinished = policy == .all ? 0 : before.filter { $0.status.isComplete }.count
     let toRun = keys.count - outcome.alreadyFinished
     if toRun == 0 {
       display.note("All \(keys.count) runs of '\(experiment.name)' are already finished; nothing to run.")
@@ -99,7 +101,8 @@ public final class Runner: Sendable {
       guard
         let claimed = try log.claimNextRun(
           keys: keys, policy: policy, skip: attempted, owner: owner, lease: lease, isAlive: ProcessIdentity.isAlive,
-          environment: (Workbench.version, gitRevision), startedBefore: invocationStart)
+          environment: (Workbench.version, gitRevision), startedBefore: invocationStart,
+          resumable: { [self] in hasCheckpoint(experiment: experiment.name, key: $0) })
       else { break }
       attempted.insert(claimed.key)
       index += 1
@@ -107,8 +110,9 @@ public final class Runner: Sendable {
       var tries = 0
       while true {
         let status = try execute(record, plan: byKey[record.key]!, experiment: experiment.name, index: index)
-        if status == .finished {
+        if status.isComplete {
           outcome.finished += 1
+          if status == .diverged { outcome.diverged += 1 }
           break
         }
         if status == .running { break }  // taken over by another process
@@ -116,7 +120,8 @@ public final class Runner: Sendable {
         guard tries <= experiment.retries,
           let again = try log.claimNextRun(
             keys: [record.key], policy: .failed, skip: [], owner: owner, lease: lease,
-            isAlive: ProcessIdentity.isAlive, environment: (Workbench.version, gitRevision))
+            isAlive: ProcessIdentity.isAlive, environment: (Workbench.version, gitRevision),
+            resumable: { [self] in hasCheckpoint(experiment: experiment.name, key: $0) })
         else {
           outcome.failed += 1
           break
@@ -129,7 +134,7 @@ public final class Runner: Sendable {
     let after = try log.runs(keys: keys)
     outcome.runningElsewhere = after.filter { $0.status == .running }.count
     display.finish()
-    if after.allSatisfy({ $0.status == .finished }) {
+    if after.allSatisfy({ $0.status.isComplete }) {
       let ordered = keys.compactMap { key in after.first { $0.key == key } }
       guard let record = try log.experiment(named: experiment.name) else { return outcome }
       let context = AnalysisContext(
@@ -145,10 +150,20 @@ public final class Runner: Sendable {
     return outcome
   }
 
+  /// The folder of a run: `runs/<experiment>/<run-key>/`.
+  public func directory(experiment: String, key: String) -> URL {
+    runsRoot.appendingPathComponent(experiment).appendingPathComponent(key)
+  }
+
+  func hasCheckpoint(experiment: String, key: String) -> Bool {
+    FileManager.default.fileExists(
+      atPath: directory(experiment: experiment, key: key).appendingPathComponent(RunContext.checkpointName).path)
+  }
+
   /// Executes one claimed run and records how it ended. Returns `.running` when another process
   /// took the run over meanwhile (its result is then that process's to record).
   private func execute(_ record: RunRecord, plan: PlannedRun, experiment: String, index: Int) throws -> RunStatus {
-    let directory = runsRoot.appendingPathComponent(experiment).appendingPathComponent(record.key)
+    let directory = directory(experiment: experiment, key: record.key)
     let context = RunContext(
       record: record, owner: owner, directory: directory, log: log, display: display, trap: trap)
     current.withLock { $0 = (record.id!, record.label) }
@@ -173,6 +188,11 @@ public final class Runner: Sendable {
         runID: record.id!, owner: owner, status: .interrupted, device: context.device, error: cancelled.description)
       display.runFinished(record, status: .interrupted, error: cancelled.description)
       throw cancelled
+    } catch let diverged as RunDiverged {
+      try? context.flush()
+      status = .diverged
+      summary = diverged.summary
+      message = diverged.description
     } catch let error as RunLogError where error.code == .notOwner {
       display.note("\(record.key.prefix(8)): \(error.message); this process stops running it")
       return .running

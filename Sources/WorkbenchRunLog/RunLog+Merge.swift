@@ -5,7 +5,7 @@ import GRDB
 public struct MergeReport: Sendable, Equatable {
   /// Runs that were not in this log.
   public var imported = 0
-  /// Runs this log had unfinished and the shard had finished.
+  /// Runs this log had unfinished and the shard had finished (or diverged).
   public var updated = 0
   /// Runs this log already had finished, or the shard had unfinished.
   public var skipped = 0
@@ -37,7 +37,7 @@ extension RunLog {
     var wanted: [RunRecord] = []
     let local = Dictionary(uniqueKeysWithValues: try self.runs(keys: runs.map(\.key)).map { ($0.key, $0) })
     for run in runs {
-      if run.status == .finished && local[run.key]?.status != .finished {
+      if run.status.isComplete && local[run.key]?.status.isComplete != true {
         wanted.append(run)
       } else if local[run.key] == nil && run.status != .running {
         wanted.append(run)
@@ -66,7 +66,7 @@ extension RunLog {
         }
         if let existing = try RunRecord.filter(Column("key") == source.key).fetchOne(db) {
           let live = existing.status == .running && !Self.isOrphan(existing, lease: lease, isAlive: isAlive)
-          guard existing.status != .finished && !live else {
+          guard !existing.status.isComplete && !live else {
             report.skipped += 1
             continue
           }

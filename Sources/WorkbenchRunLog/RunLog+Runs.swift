@@ -113,13 +113,14 @@ extension RunLog {
   /// running, marks it running under `owner`, clears what an earlier attempt logged, and returns it.
   /// - Parameters:
   ///   - skip: keys this process already attempted in this invocation.
+  ///   - resumable: whether a run key has a checkpoint to continue from (its metrics are kept).
   ///   - startedBefore: a failed, interrupted or finished run is claimed again only if its last
   ///     attempt ended before this moment (the invocation's start) and the process that made it is
   ///     not still alive, so processes sharing a log never re-run what a sibling ran.
   public func claimNextRun(
     keys: [String], policy: RerunPolicy, skip: Set<String>, owner: RunOwner, lease: TimeInterval,
     isAlive: (RunOwner) -> Bool?, environment: (workbenchVersion: String, gitRevision: String?),
-    startedBefore: Date = .distantFuture
+    startedBefore: Date = .distantFuture, resumable: (String) -> Bool = { _ in false }
   ) throws -> RunRecord? {
     try write { db in
       let wanted = Set(keys).subtracting(skip)
@@ -142,7 +143,7 @@ extension RunLog {
         switch run.status {
         case .pending: claimable = true
         case .failed, .interrupted: claimable = policy != .none && earlier
-        case .finished: claimable = policy == .all && earlier
+        case .finished, .diverged: claimable = policy == .all && earlier
         case .running: claimable = Self.isOrphan(run, lease: lease, isAlive: isAlive)
         }
         guard claimable else { continue }
@@ -161,8 +162,11 @@ extension RunLog {
         run.device = nil
         run.apply(RunSummary())
         try run.update(db)
-        try db.execute(sql: "DELETE FROM metric WHERE run_id = ?", arguments: [run.id])
-        try db.execute(sql: "DELETE FROM artifact WHERE run_id = ?", arguments: [run.id])
+        // A run that will continue from its checkpoint keeps what it logged; any other starts clean.
+        if !resumable(key) {
+          try db.execute(sql: "DELETE FROM metric WHERE run_id = ?", arguments: [run.id])
+          try db.execute(sql: "DELETE FROM artifact WHERE run_id = ?", arguments: [run.id])
+        }
         return run
       }
       return nil
@@ -217,6 +221,14 @@ extension RunLog {
       for m in metrics {
         try statement.execute(arguments: [m.runID, m.name, m.step, m.value, m.tokens, m.flops, m.elapsedSeconds])
       }
+    }
+  }
+
+  /// Deletes a run's metrics after `step` (a run resuming from a checkpoint taken at `step`).
+  public func deleteMetrics(runID: Int64, after step: Int, owner: RunOwner) throws {
+    try write { db in
+      try Self.requireOwnership(db, runID: runID, owner: owner, path: path)
+      try db.execute(sql: "DELETE FROM metric WHERE run_id = ? AND step > ?", arguments: [runID, step])
     }
   }
 

@@ -19,7 +19,8 @@ public struct BufferView: @unchecked Sendable {
 
   /// Elements `start..<start+count` of this view.
   public func subview(_ start: Int, count: Int) -> BufferView {
-    precondition(start >= 0 && start + count <= self.count, "subview \(start)..<\(start + count) of \(self.count) elements")
+    precondition(
+      start >= 0 && start + count <= self.count, "subview \(start)..<\(start + count) of \(self.count) elements")
     return BufferView(buffer: buffer, offset: offset + start, count: count)
   }
 }

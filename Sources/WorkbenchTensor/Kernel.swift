@@ -64,7 +64,8 @@ public enum Kernel: @unchecked Sendable {
     dqkv: BufferView, dOut: BufferView, qkv: BufferView, out: BufferView, lse: BufferView,
     batch: Int, time: Int, channels: Int, heads: Int)
   /// Attention of the query in cache row `position` over cache rows 0...position (KV-cache decoding).
-  case attentionDecode(out: BufferView, cache: BufferView, batch: Int, position: Int, capacity: Int, channels: Int, heads: Int)
+  case attentionDecode(
+    out: BufferView, cache: BufferView, batch: Int, position: Int, capacity: Int, channels: Int, heads: Int)
   case crossEntropyForward(losses: BufferView, logits: BufferView, targets: BufferView, rows: Int, vocabulary: Int)
   case crossEntropyBackward(
     dLogits: BufferView, logits: BufferView, targets: BufferView, dLoss: BufferView,

@@ -25,16 +25,20 @@ import WorkbenchTensor
 
   @Test func samplingIsSeededAndTopKOneIsGreedy() {
     let prompt = ByteTokenizer().encode("abc")
-    let a = Sampler(model: model).generate(prompt: prompt, options: SamplingOptions(maxTokens: 30, temperature: 1, seed: 3))
-    let b = Sampler(model: model).generate(prompt: prompt, options: SamplingOptions(maxTokens: 30, temperature: 1, seed: 3))
+    let a = Sampler(model: model).generate(
+      prompt: prompt, options: SamplingOptions(maxTokens: 30, temperature: 1, seed: 3))
+    let b = Sampler(model: model).generate(
+      prompt: prompt, options: SamplingOptions(maxTokens: 30, temperature: 1, seed: 3))
     #expect(a == b)
     #expect(a.count == 30)
-    let topOne = Sampler(model: model).generate(prompt: prompt, options: SamplingOptions(maxTokens: 8, temperature: 1, topK: 1))
+    let topOne = Sampler(model: model).generate(
+      prompt: prompt, options: SamplingOptions(maxTokens: 8, temperature: 1, topK: 1))
     #expect(topOne == Sampler(model: model).generate(prompt: prompt, options: SamplingOptions(maxTokens: 8)))
   }
 
   @Test func generationContinuesPastTheContext() {
-    let out = Sampler(model: model).generate(prompt: [65], options: SamplingOptions(maxTokens: 60, temperature: 0.8, seed: 1))
+    let out = Sampler(model: model).generate(
+      prompt: [65], options: SamplingOptions(maxTokens: 60, temperature: 0.8, seed: 1))
     #expect(out.count == 60)
   }
 }

@@ -1,8 +1,9 @@
 import Foundation
 import GRDB
 import Testing
-import WorkbenchRunLog
 import WorkbenchTestSupport
+
+@testable import WorkbenchRunLog
 
 private let me = RunOwner(host: "test-host", pid: 1, startToken: "1")
 private let other = RunOwner(host: "test-host", pid: 2, startToken: "2")
@@ -246,5 +247,31 @@ extension MergeReport {
     self.imported = imported
     self.updated = updated
     self.skipped = skipped
+  }
+}
+
+@Suite struct RunLogMigrationTests {
+  let folder = TemporaryDirectory()
+
+  @Test func aVersionOneLogUpgradesKeepingItsRunsAndMetrics() throws {
+    let path = folder.path("v1.sqlite")
+    let queue = try DatabaseQueue(path: path)
+    try RunLog.migrator.migrate(queue, upTo: "v1-initial")
+    try queue.write { db in
+      try db.execute(sql: "INSERT INTO experiment (name, plugin, created_at) VALUES ('e', 'p', '2026-01-01 00:00:00')")
+      try db.execute(
+        sql: """
+          INSERT INTO run (key, experiment_id, label, plugin, plugin_version, seed, config, status, created_at, N)
+          VALUES ('k', 1, '', 'p', '1', 0, '{}', 'finished', '2026-01-01 00:00:00', 42)
+          """)
+      try db.execute(sql: "INSERT INTO metric (run_id, name, step, value) VALUES (1, 'loss', 1, 2.5)")
+    }
+    let log = try RunLog(path: path)
+    let run = try #require(try log.runs(keys: ["k"]).first)
+    #expect(run.N == 42)
+    #expect(try log.metrics(runID: run.id!).map(\.value) == [2.5])
+    try log.endRun(runID: run.id!, owner: RunOwner(host: "h", pid: 1, startToken: "1"), status: .diverged, device: nil)
+    try log.write { db in try db.execute(sql: "UPDATE run SET status = 'diverged'") }
+    #expect(try log.runs(keys: ["k"]).first?.status == .diverged)
   }
 }

@@ -1,0 +1,13 @@
+import WorkbenchRunLog
+
+/// Thrown by a plugin whose run diverged (a loss became NaN or infinite): the run is recorded as
+/// `diverged` — a result, never retried — with what it reached before.
+public struct RunDiverged: Error, CustomStringConvertible, Sendable {
+  public var description: String
+  public var summary: RunSummary
+
+  public init(_ description: String, summary: RunSummary = RunSummary()) {
+    self.description = description
+    self.summary = summary
+  }
+}
