@@ -3,7 +3,7 @@ import PackageDescription
 
 /// Experiment plugins compiled into workbench: one folder each under `plugins/`, one target each,
 /// and one entry each in `ExperimentRegistry` (a test checks that the three agree).
-let plugins = ["CurveSweep"]
+let plugins = ["CurveSweep", "GPTTraining"]
 
 let package = Package(
   name: "workbench",
@@ -57,7 +57,7 @@ let package = Package(
   ]
     + plugins.map {
       .target(
-        name: "\($0)Plugin", dependencies: ["WorkbenchKit", "WorkbenchFit", "WorkbenchTensor"], path: "plugins/\($0)")
+        name: "\($0)Plugin", dependencies: ["WorkbenchKit", "WorkbenchFit", "WorkbenchTensor", "WorkbenchLM", "WorkbenchNN"], path: "plugins/\($0)")
     },
   swiftLanguageModes: [.v6]
 )

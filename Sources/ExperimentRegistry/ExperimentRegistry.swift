@@ -1,4 +1,5 @@
 import CurveSweepPlugin
+import GPTTrainingPlugin
 import WorkbenchKit
 
 /// The one list of plugins compiled into workbench. Each has a folder under `plugins/` and a
@@ -6,11 +7,13 @@ import WorkbenchKit
 public enum ExperimentRegistry {
   /// Every plugin, in the order `workbench plugins` lists them.
   public static let plugins: [AnyExperimentPlugin] = [
-    AnyExperimentPlugin(CurveSweepPlugin.self)
+    AnyExperimentPlugin(CurveSweepPlugin.self),
+    AnyExperimentPlugin(GPTTrainingPlugin.self),
   ]
 
   /// The folder under `plugins/` of each plugin, by plugin id.
   public static let folders: [String: String] = [
-    CurveSweepPlugin.id: "CurveSweep"
+    CurveSweepPlugin.id: "CurveSweep",
+    GPTTrainingPlugin.id: "GPTTraining",
   ]
 }

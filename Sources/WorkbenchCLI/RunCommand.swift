@@ -3,6 +3,7 @@ import ExperimentRegistry
 import Foundation
 import WorkbenchKit
 import WorkbenchRunLog
+import WorkbenchTensor
 
 extension RerunPolicy: ExpressibleByArgument {}
 
@@ -35,9 +36,17 @@ struct RunCommand: ParsableCommand {
   @Flag(name: .shortAndLong, help: "Print only errors and the final summary.")
   var quiet = false
 
+  @Option(help: "Kernel threads for training (default: $WORKBENCH_THREADS, else the number of cores).")
+  var threads: Int?
+
   @OptionGroup var log: LogOptions
 
+  func validate() throws {
+    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+  }
+
   func run() throws {
+    if let threads { CPUBackend.setThreads(threads) }
     let experiment = try ResolvedExperiment.load(path: file, overrides: overrides, plugins: ExperimentRegistry.plugins)
     if dryRun { return try printDryRun(experiment) }
 

@@ -1,4 +1,4 @@
-import CZlib
+internal import CZlib
 import Foundation
 
 /// Bytes of text from files or globs, plain or gzip/dictzip (recognised by their magic bytes),

@@ -107,6 +107,23 @@ public final class Trainer {
     }
   }
 
+  /// Mean loss over the whole validation part: windows at offsets 0, ctx, 2·ctx, …, so every
+  /// validation byte after the first is predicted once (as the reference's `--eval_full`).
+  public func fullValidationLoss() -> Double {
+    Tape.withoutRecording {
+      let offsets = Array(stride(from: data.trainCount, to: data.bytes.count - data.context, by: data.context))
+      var total = 0.0
+      for start in stride(from: 0, to: offsets.count, by: config.batch) {
+        let chunk = Array(offsets[start..<min(start + config.batch, offsets.count)])
+        let (x, y) = data.windows(chunk)
+        let tokens = Tensor(ids: x, shape: [chunk.count, data.context], on: backend)
+        let targets = Tensor(ids: y, shape: [chunk.count, data.context], on: backend)
+        total += Double(model.loss(tokens, targets: targets).item()) * Double(chunk.count)
+      }
+      return total / Double(max(1, offsets.count))
+    }
+  }
+
   /// Runs the remaining steps. `observe` may throw (e.g. on cancellation) to stop between steps.
   /// - Throws: `TrainingDiverged` when the loss stops being finite.
   public func run(checkpoint url: URL? = nil, observe: (TrainingEvent) throws -> Void) throws -> TrainingResult {

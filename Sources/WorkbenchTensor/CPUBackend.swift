@@ -1,4 +1,4 @@
-import CWorkbenchKernels
+internal import CWorkbenchKernels
 import Foundation
 import Synchronization
 

@@ -1,0 +1,182 @@
+import Foundation
+import Synchronization
+import WorkbenchKit
+import WorkbenchLM
+import WorkbenchNN
+import WorkbenchRunLog
+import WorkbenchTensor
+
+/// Trains GPT models on a text corpus, one run per grid point (model shape, token budget, learning
+/// rate, seed, …): learning curves with tokens and FLOPs, validation in nats/token and bits/byte,
+/// checkpoints that resume an interrupted run exactly, and the model kept for `workbench generate`.
+public struct GPTTrainingPlugin: ExperimentPlugin {
+  public typealias Config = GPTTrainingConfig
+
+  public static let id = "gpt-train"
+  public static let version = "1"
+  public static let summary = "Trains GPT models on a corpus (one run per grid point); checkpoints for generate"
+  public static let configKeys = [
+    ConfigKey("model", "{n_layer, d_model, n_head, ctx}", sweepable: true, "model shape; a list sweeps over shapes"),
+    ConfigKey("data.corpus", "path or [paths]", default: TextCorpus.gcidePath, "text files or globs, plain or .gz/.dz"),
+    ConfigKey("data.synthetic", "{alphabet, concentration, bytes, seed}", "a Markov-chain text with known entropy instead"),
+    ConfigKey("training.batch", "int", sweepable: true, "sequences per step"),
+    ConfigKey("training.tokens", "int", sweepable: true, "token budget (or training.steps)"),
+    ConfigKey("training.steps", "int", sweepable: true, "optimizer steps (or training.tokens)"),
+    ConfigKey("training.lr", "float | kaplan", default: "1e-3", sweepable: true, "peak learning rate, or Kaplan's LR(N)"),
+    ConfigKey("training.schedule", "constant | cosine", default: "cosine", "learning-rate schedule"),
+    ConfigKey("training.warmup_steps", "int", default: "0", "linear warm-up steps"),
+    ConfigKey("training.min_lr_ratio", "float", default: "0.1", "cosine floor as a fraction of the peak"),
+    ConfigKey("training.weight_decay", "float", default: "0.1", "AdamW decay on matrices and embeddings"),
+    ConfigKey("training.grad_clip", "float", default: "1.0", "global gradient-norm clip; 0 = off"),
+    ConfigKey("training.log_every", "int", default: "10", "training-loss logging interval, in steps"),
+    ConfigKey("evaluation.every", "int", default: "0", "validation interval in steps (0: at the end)"),
+    ConfigKey("evaluation.windows", "int", default: "32", "fixed validation windows"),
+    ConfigKey("evaluation.seed", "int", default: "0", "seed of the validation windows"),
+    ConfigKey("evaluation.full", "bool", default: "false", "also score the whole validation part at the end"),
+    ConfigKey("checkpoint_every", "int", default: "0", "checkpoint interval in steps (0: end and interrupts)"),
+  ]
+
+  public init() {}
+
+  public func plan(_ config: Config, seed: Int) throws -> [RunSpec<Config>] {
+    if let problem = config.model.problem { throw ConfigIssue(["model"], problem) }
+    let t = config.training
+    guard t.batch >= 1 else { throw ConfigIssue(["training", "batch"], "must be at least 1") }
+    guard (t.tokens == nil) != (t.steps == nil) else {
+      throw ConfigIssue(["training"], "give exactly one of training.tokens and training.steps")
+    }
+    guard Self.steps(config) >= 1 else { throw ConfigIssue(["training"], "the budget must allow at least one step") }
+    if case .fixed(let lr) = t.lr, !(lr > 0) { throw ConfigIssue(["training", "lr"], "must be positive") }
+    guard t.warmupSteps >= 0, t.warmupSteps < Self.steps(config) || t.warmupSteps == 0 else {
+      throw ConfigIssue(["training", "warmup_steps"], "must be below the number of steps")
+    }
+    guard t.logEvery >= 1 else { throw ConfigIssue(["training", "log_every"], "must be at least 1") }
+    guard config.evaluation.windows >= 1 else { throw ConfigIssue(["evaluation", "windows"], "must be at least 1") }
+    if let synthetic = config.data.synthetic {
+      guard (2...256).contains(synthetic.alphabet) else {
+        throw ConfigIssue(["data", "synthetic", "alphabet"], "must be 2…256")
+      }
+      guard synthetic.concentration > 0 else {
+        throw ConfigIssue(["data", "synthetic", "concentration"], "must be positive")
+      }
+    }
+    return [RunSpec(config: config, seed: seed)]
+  }
+
+  static func steps(_ config: Config) -> Int {
+    if let steps = config.training.steps { return steps }
+    let perStep = config.training.batch * config.model.context
+    return ((config.training.tokens ?? 0) + perStep - 1) / perStep
+  }
+
+  public func execute(_ run: RunSpec<Config>, context: RunContext) throws -> RunSummary {
+    let config = run.config
+    let model = config.model
+    let data = try TokenData(corpus: Self.corpus(config.data), context: model.context, batch: config.training.batch)
+    let steps = Self.steps(config)
+    let N = model.nonEmbeddingParameters
+    let t = config.training
+    let peak: Double
+    switch t.lr {
+    case .fixed(let value): peak = value
+    case .kaplan: peak = LearningRateSchedule.kaplanPeak(nonEmbeddingParameters: N)
+    }
+    let schedule: LearningRateSchedule =
+      t.schedule == .cosine
+      ? .cosine(peak: peak, warmup: t.warmupSteps, minRatio: t.minLRRatio) : .constant(peak: peak, warmup: t.warmupSteps)
+    let training = TrainingConfig(
+      batch: t.batch, steps: steps,
+      optimizer: AdamW(schedule: schedule, weightDecay: Float(t.weightDecay), clipNorm: t.gradClip > 0 ? Float(t.gradClip) : nil),
+      evalEvery: config.evaluation.every, evalWindows: config.evaluation.windows, validationSeed: config.evaluation.seed,
+      logEvery: t.logEvery, checkpointEvery: config.checkpointEvery, seed: run.seed)
+    let backend = CPUBackend.shared
+    context.device = "cpu (\(CPUBackend.threads) threads)"
+    let gpt = GPT(model, on: backend, seed: run.seed)
+    let checkpoint = context.checkpointURL
+    let resuming = FileManager.default.fileExists(atPath: checkpoint.path)
+    let trainer = try Trainer(model: gpt, data: data, config: training, resume: resuming ? checkpoint : nil)
+    if resuming {
+      try context.discardMetrics(after: trainer.step)
+    } else {
+      for (name, value) in [
+        ("n_kaplan", Double(model.kaplanParameters)), ("flops_per_token_6n", model.flopsPerToken6N),
+        ("flops_per_token_exact", model.flopsPerTokenExact), ("learning_rate_peak", peak),
+      ] {
+        try context.log(name, step: 0, value: value)
+      }
+    }
+    let flopsPerToken = model.flopsPerToken6N
+    var lastTrain: Double?
+    var lastValidation: Double?
+    let result: TrainingResult
+    do {
+      result = try trainer.run(checkpoint: checkpoint) { event in
+        switch event {
+        case .trainLoss(let step, let loss, let tokens):
+          lastTrain = loss
+          try context.log("train_loss", step: step, value: loss, tokens: tokens, flops: flopsPerToken * Double(tokens))
+        case .validationLoss(let step, let loss, let tokens):
+          lastValidation = loss
+          let flops = flopsPerToken * Double(tokens)
+          try context.log("val_loss", step: step, value: loss, tokens: tokens, flops: flops)
+          try context.log("val_bits_per_byte", step: step, value: loss / log(2), tokens: tokens, flops: flops)
+        case .progress(let step, let steps, let loss, let rate):
+          try context.checkCancellation()
+          context.progress(step: step, of: steps, loss: loss, tokensPerSecond: rate > 0 ? rate : nil)
+        case .checkpoint:
+          break
+        }
+      }
+    } catch let cancelled as RunCancelled {
+      try? trainer.saveCheckpoint(to: checkpoint)
+      throw cancelled
+    } catch let diverged as TrainingDiverged {
+      throw RunDiverged(
+        diverged.description,
+        summary: RunSummary(
+          N: Int64(N), NTotal: Int64(model.totalParameters), D: Int64(trainer.tokens),
+          C: flopsPerToken * Double(trainer.tokens), finalTrainLoss: lastTrain, finalValLoss: lastValidation))
+    }
+    try context.log("tokens_per_second", step: result.steps, value: result.tokensPerSecond, tokens: result.tokens)
+    if config.evaluation.full {
+      let full = trainer.fullValidationLoss()
+      try context.log("val_loss_full", step: result.steps, value: full, tokens: result.tokens)
+      try context.log("val_bits_per_byte_full", step: result.steps, value: full / log(2), tokens: result.tokens)
+    }
+    try context.recordArtifact(kind: "checkpoint", url: checkpoint)
+    return RunSummary(
+      N: Int64(N), NTotal: Int64(model.totalParameters), D: Int64(result.tokens),
+      C: flopsPerToken * Double(result.tokens), finalTrainLoss: result.finalTrainLoss,
+      finalValLoss: result.finalValidationLoss)
+  }
+
+  public func analyze(_ runs: [FinishedRun<Config>], context: AnalysisContext) throws {
+    let rows = runs.map { run -> String in
+      let m = run.config.model
+      let loss = run.record.finalValLoss.map { String(format: "%.4f nats (%.4f bits/byte)", $0, $0 / log(2)) } ?? "-"
+      return "  \(run.record.key.prefix(8))  L\(m.layers) d\(m.width) h\(m.heads) ctx\(m.context)  "
+        + "N \(run.record.N ?? 0)  D \(run.record.D ?? 0)  val \(loss)  \(run.record.status.rawValue)"
+    }
+    context.print("\(context.experiment.name): \(runs.count) run(s)")
+    rows.forEach(context.print)
+    context.print("sample from one: workbench generate --experiment \(context.experiment.name) --prompt \"…\"")
+  }
+
+  /// Corpora already read in this process, by description (a sweep reads GCIDE once).
+  private static let cache = Mutex<[String: TextCorpus]>([:])
+
+  static func corpus(_ settings: DataSettings) throws -> TextCorpus {
+    let key = settings.synthetic.map { "markov:\($0.alphabet):\($0.concentration):\($0.bytes):\($0.seed)" }
+      ?? settings.files.joined(separator: "\n")
+    if let cached = cache.withLock({ $0[key] }) { return cached }
+    let corpus: TextCorpus
+    if let synthetic = settings.synthetic {
+      let chain = MarkovCorpus(alphabet: synthetic.alphabet, concentration: synthetic.concentration, seed: synthetic.seed)
+      corpus = TextCorpus(bytes: chain.generate(count: synthetic.bytes, seed: synthetic.seed), name: "markov")
+    } else {
+      corpus = try TextCorpus(specs: settings.files)
+    }
+    cache.withLock { $0[key] = corpus }
+    return corpus
+  }
+}
