@@ -57,7 +57,9 @@ let package = Package(
   ]
     + plugins.map {
       .target(
-        name: "\($0)Plugin", dependencies: ["WorkbenchKit", "WorkbenchFit", "WorkbenchTensor", "WorkbenchLM", "WorkbenchNN"], path: "plugins/\($0)")
+        name: "\($0)Plugin",
+        dependencies: ["WorkbenchKit", "WorkbenchFit", "WorkbenchTensor", "WorkbenchLM", "WorkbenchNN"],
+        path: "plugins/\($0)")
     },
   swiftLanguageModes: [.v6]
 )

@@ -48,13 +48,15 @@ struct GenerateCommand: ParsableCommand {
       let withCheckpoints = try runLog.runs(experimentID: named.id, statuses: [.finished]).filter {
         try !runLog.artifacts(runID: $0.id!).filter { $0.kind == "checkpoint" }.isEmpty
       }
-      guard let latest = withCheckpoints.max(by: { ($0.finishedAt ?? .distantPast) < ($1.finishedAt ?? .distantPast) }) else {
+      guard let latest = withCheckpoints.max(by: { ($0.finishedAt ?? .distantPast) < ($1.finishedAt ?? .distantPast) })
+      else {
         throw CLIError("experiment '\(experiment!)' has no finished run with a checkpoint; run it first")
       }
       record = latest
     }
     guard let artifact = try runLog.artifacts(runID: record.id!).last(where: { $0.kind == "checkpoint" }) else {
-      throw CLIError("run \(record.key.prefix(8)) has no checkpoint (it is \(record.status.rawValue), or its plugin keeps no model)")
+      throw CLIError(
+        "run \(record.key.prefix(8)) has no checkpoint (it is \(record.status.rawValue), or its plugin keeps no model)")
     }
     let url = URL(fileURLWithPath: artifact.path)
     let header: Checkpoint

@@ -135,6 +135,10 @@ public final class Trainer {
     var trainingSeconds = 0.0
     var trainedTokens = 0
     var recentRate = 0.0
+    if step >= config.steps {
+      // Resumed from a checkpoint taken after the last step: only the final evaluation is left.
+      lastValidation = validationLoss()
+    }
     while step < config.steps {
       try observe(
         .progress(step: step, steps: config.steps, loss: lastTrain.isNaN ? nil : lastTrain, tokensPerSecond: recentRate)

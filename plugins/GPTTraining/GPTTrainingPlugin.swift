@@ -18,11 +18,13 @@ public struct GPTTrainingPlugin: ExperimentPlugin {
   public static let configKeys = [
     ConfigKey("model", "{n_layer, d_model, n_head, ctx}", sweepable: true, "model shape; a list sweeps over shapes"),
     ConfigKey("data.corpus", "path or [paths]", default: TextCorpus.gcidePath, "text files or globs, plain or .gz/.dz"),
-    ConfigKey("data.synthetic", "{alphabet, concentration, bytes, seed}", "a Markov-chain text with known entropy instead"),
+    ConfigKey(
+      "data.synthetic", "{alphabet, concentration, bytes, seed}", "a Markov-chain text with known entropy instead"),
     ConfigKey("training.batch", "int", sweepable: true, "sequences per step"),
     ConfigKey("training.tokens", "int", sweepable: true, "token budget (or training.steps)"),
     ConfigKey("training.steps", "int", sweepable: true, "optimizer steps (or training.tokens)"),
-    ConfigKey("training.lr", "float | kaplan", default: "1e-3", sweepable: true, "peak learning rate, or Kaplan's LR(N)"),
+    ConfigKey(
+      "training.lr", "float | kaplan", default: "1e-3", sweepable: true, "peak learning rate, or Kaplan's LR(N)"),
     ConfigKey("training.schedule", "constant | cosine", default: "cosine", "learning-rate schedule"),
     ConfigKey("training.warmup_steps", "int", default: "0", "linear warm-up steps"),
     ConfigKey("training.min_lr_ratio", "float", default: "0.1", "cosine floor as a fraction of the peak"),
@@ -52,6 +54,15 @@ public struct GPTTrainingPlugin: ExperimentPlugin {
     }
     guard t.logEvery >= 1 else { throw ConfigIssue(["training", "log_every"], "must be at least 1") }
     guard config.evaluation.windows >= 1 else { throw ConfigIssue(["evaluation", "windows"], "must be at least 1") }
+    if config.data.synthetic == nil {
+      for spec in config.data.files where !spec.contains(where: { "*?[".contains($0) }) {
+        let path = NSString(string: spec).expandingTildeInPath
+        guard FileManager.default.fileExists(atPath: path) else {
+          let hint = path == TextCorpus.gcidePath ? " (scripts/setup installs it: apt-get install dict-gcide)" : ""
+          throw ConfigIssue(["data", "corpus"], "no such file: \(spec)\(hint)")
+        }
+      }
+    }
     if let synthetic = config.data.synthetic {
       guard (2...256).contains(synthetic.alphabet) else {
         throw ConfigIssue(["data", "synthetic", "alphabet"], "must be 2…256")
@@ -83,11 +94,14 @@ public struct GPTTrainingPlugin: ExperimentPlugin {
     }
     let schedule: LearningRateSchedule =
       t.schedule == .cosine
-      ? .cosine(peak: peak, warmup: t.warmupSteps, minRatio: t.minLRRatio) : .constant(peak: peak, warmup: t.warmupSteps)
+      ? .cosine(peak: peak, warmup: t.warmupSteps, minRatio: t.minLRRatio)
+      : .constant(peak: peak, warmup: t.warmupSteps)
     let training = TrainingConfig(
       batch: t.batch, steps: steps,
-      optimizer: AdamW(schedule: schedule, weightDecay: Float(t.weightDecay), clipNorm: t.gradClip > 0 ? Float(t.gradClip) : nil),
-      evalEvery: config.evaluation.every, evalWindows: config.evaluation.windows, validationSeed: config.evaluation.seed,
+      optimizer: AdamW(
+        schedule: schedule, weightDecay: Float(t.weightDecay), clipNorm: t.gradClip > 0 ? Float(t.gradClip) : nil),
+      evalEvery: config.evaluation.every, evalWindows: config.evaluation.windows,
+      validationSeed: config.evaluation.seed,
       logEvery: t.logEvery, checkpointEvery: config.checkpointEvery, seed: run.seed)
     let backend = CPUBackend.shared
     context.device = "cpu (\(CPUBackend.threads) threads)"
@@ -166,12 +180,14 @@ public struct GPTTrainingPlugin: ExperimentPlugin {
   private static let cache = Mutex<[String: TextCorpus]>([:])
 
   static func corpus(_ settings: DataSettings) throws -> TextCorpus {
-    let key = settings.synthetic.map { "markov:\($0.alphabet):\($0.concentration):\($0.bytes):\($0.seed)" }
+    let key =
+      settings.synthetic.map { "markov:\($0.alphabet):\($0.concentration):\($0.bytes):\($0.seed)" }
       ?? settings.files.joined(separator: "\n")
     if let cached = cache.withLock({ $0[key] }) { return cached }
     let corpus: TextCorpus
     if let synthetic = settings.synthetic {
-      let chain = MarkovCorpus(alphabet: synthetic.alphabet, concentration: synthetic.concentration, seed: synthetic.seed)
+      let chain = MarkovCorpus(
+        alphabet: synthetic.alphabet, concentration: synthetic.concentration, seed: synthetic.seed)
       corpus = TextCorpus(bytes: chain.generate(count: synthetic.bytes, seed: synthetic.seed), name: "markov")
     } else {
       corpus = try TextCorpus(specs: settings.files)

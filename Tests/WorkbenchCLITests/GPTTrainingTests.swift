@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+import WorkbenchRunLog
+import WorkbenchTestSupport
+
+/// A GPT small enough for debug-build tests, on the built-in Markov text.
+private func experiment(steps: Int, name: String = "lm") -> String {
+  """
+  plugin: gpt-train
+  name: \(name)
+  seed: 3
+  model: {n_layer: 2, d_model: 32, n_head: 4, ctx: 32}
+  data:
+    synthetic: {alphabet: 8, concentration: 0.5, bytes: 100000}
+  training: {batch: 8, steps: \(steps), lr: 3e-3, warmup_steps: 10, log_every: 10}
+  evaluation: {every: 100, windows: 8}
+  """
+}
+
+@Suite(.serialized) struct GPTTrainingTests {
+  let folder = TemporaryDirectory()
+  var log: String { folder.path("workbench.sqlite") }
+
+  @Test func trainsLogsAccountingAndSamples() throws {
+    folder.write("lm.yaml", experiment(steps: 60))
+    let result = try WorkbenchProcess.run(["run", "lm.yaml"], in: folder.url)
+    #expect(result.status == 0, "\(result.stderr)")
+    let run = try #require(try runs(in: log).first)
+    let perBlock: Int64 = 12 * 32 * 32 + 13 * 32
+    let n: Int64 = 2 * perBlock + 2 * 32
+    #expect(run.N == n)
+    let embeddings: Int64 = 256 * 32 + 32 * 32
+    #expect(run.NTotal == n + embeddings)
+    #expect(run.D == Int64(60 * 8 * 32))
+    #expect(run.C == 6 * Double(run.N!) * Double(run.D!))
+    #expect(run.device?.hasPrefix("cpu") == true)
+    let names = try sqlite3(log, "SELECT DISTINCT name FROM metric ORDER BY name", readOnly: true).stdout
+    #expect(
+      names.contains("flops_per_token_exact") && names.contains("val_bits_per_byte") && names.contains("n_kaplan"))
+    let generated = try WorkbenchProcess.run(
+      ["generate", "--experiment", "lm", "--prompt", "ab", "--max-tokens", "20"], in: folder.url)
+    #expect(generated.status == 0, "\(generated.stderr)")
+    #expect(generated.stdout.utf8.count >= 22)
+  }
+
+  @Test func anInterruptedRunResumesFromItsCheckpointToTheSameResult() throws {
+    // Long enough that a metric batch is flushed (every 2 s) before the interrupt.
+    // In its own folder: runs/ sits beside the log, and the same key would find this run's checkpoint.
+    let elsewhere = TemporaryDirectory()
+    elsewhere.write("straight.yaml", experiment(steps: 1500, name: "straight"))
+    let straight = try WorkbenchProcess.run(["run", "straight.yaml"], in: elsewhere.url)
+    #expect(straight.status == 0, "\(straight.stderr)")
+    let expected = try #require(try runs(in: elsewhere.path("workbench.sqlite")).first?.finalValLoss)
+
+    folder.write("lm.yaml", experiment(steps: 1500, name: "straight"))
+    let process = try WorkbenchProcess.start(["run", "lm.yaml"], in: folder.url)
+    let midway = eventually(timeout: 120) {
+      let rows = try? RunLog(path: log, readOnly: true).query("SELECT count(*) FROM metric WHERE name = 'train_loss'")
+        .rows
+      if case .integer(let n) = rows?.first?.first { return n > 0 }
+      return false
+    }
+    #expect(midway)
+    process.send(SIGINT)
+    #expect(process.wait().status == 130)
+    let interrupted = try #require(try runs(in: log).first)
+    #expect(interrupted.status == .interrupted)
+    #expect(FileManager.default.fileExists(atPath: folder.path("runs/straight/\(interrupted.key)/checkpoint.bin")))
+
+    let resumed = try WorkbenchProcess.run(["run", "lm.yaml"], in: folder.url)
+    #expect(resumed.status == 0, "\(resumed.stderr)")
+    let run = try #require(try runs(in: log).first)
+    #expect(run.status == .finished)
+    #expect(run.attempts == 2)
+    #expect(run.finalValLoss == expected)
+    let steps = try sqlite3(log, "SELECT count(*), max(step) FROM metric WHERE name = 'train_loss'", readOnly: true)
+    #expect(steps.stdout == "150|1500\n")
+  }
+
+  @Test func aMissingCorpusIsAConfigErrorNamingThePath() throws {
+    folder.write(
+      "bad.yaml",
+      """
+      plugin: gpt-train
+      model: {n_layer: 1, d_model: 8, n_head: 2, ctx: 8}
+      data: {corpus: /nowhere/text.txt}
+      training: {batch: 2, steps: 3}
+      """)
+    let result = try WorkbenchProcess.run(["run", "bad.yaml"], in: folder.url)
+    #expect(result.status == 1)
+    #expect(result.stderrLines.count == 1)
+    #expect(result.stderr.contains("bad.yaml:3:16: 'data.corpus': no such file: /nowhere/text.txt"))
+  }
+}
