@@ -80,7 +80,7 @@ public final class GPT {
 
   /// Mean cross-entropy (nats per token) of predicting `targets` from `tokens`, both `[B, T]`.
   public func loss(_ tokens: Tensor, targets: Tensor, normalizer: Int? = nil) -> Tensor {
-    logits(tokens).crossEntropy(targets: targets.reshaped([targets.count]), normalizer: normalizer)
+    logits(tokens).softmaxCrossEntropy(targets: targets.reshaped([targets.count]), normalizer: normalizer)
   }
 
   /// Overwrites every parameter from `flat`, packed in `specs` order (the reference layout).

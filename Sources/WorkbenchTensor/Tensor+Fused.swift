@@ -37,7 +37,7 @@ extension Tensor {
   /// Mean cross-entropy of logits `[N, V]` against int32 `targets` `[N]`, in nats. Rows whose target
   /// is negative are ignored; the mean divides by `normalizer` (default: the number of rows).
   /// - Returns: a scalar.
-  public func crossEntropy(targets: Tensor, normalizer: Int? = nil) -> Tensor {
+  public func softmaxCrossEntropy(targets: Tensor, normalizer: Int? = nil) -> Tensor {
     precondition(
       rank == 2 && targets.dtype == .int32 && targets.count == shape[0],
       "crossEntropy needs logits [N, V] and int32 targets [N]; got \(shape) and \(targets)")
