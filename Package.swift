@@ -30,7 +30,8 @@ let package = Package(
       name: "WorkbenchKit",
       dependencies: ["WorkbenchRunLog", "WorkbenchFit", "WorkbenchTensor", .product(name: "Yams", package: "Yams")]),
     .target(name: "WorkbenchRunLog", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
-    .target(name: "WorkbenchFit"),
+    // Fits run thousands of L-BFGS starts: optimised even in debug builds, so tests stay fast.
+    .target(name: "WorkbenchFit", swiftSettings: [.unsafeFlags(["-O"])]),
     .target(name: "WorkbenchLM", dependencies: ["WorkbenchNN", "WorkbenchTensor", "CZlib"]),
     .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
     .target(name: "WorkbenchNN", dependencies: ["WorkbenchTensor"]),
@@ -44,7 +45,7 @@ let package = Package(
     .target(
       name: "WorkbenchTestSupport", dependencies: ["WorkbenchKit", "WorkbenchRunLog", "WorkbenchTensor"],
       path: "Tests/WorkbenchTestSupport"),
-    .testTarget(name: "WorkbenchFitTests", dependencies: ["WorkbenchFit"]),
+    .testTarget(name: "WorkbenchFitTests", dependencies: ["WorkbenchFit", "WorkbenchTestSupport"]),
     .testTarget(name: "WorkbenchTensorTests", dependencies: ["WorkbenchTensor", "WorkbenchTestSupport"]),
     .testTarget(name: "WorkbenchLMTests", dependencies: ["WorkbenchLM", "WorkbenchNN", "WorkbenchTestSupport"]),
     .testTarget(
