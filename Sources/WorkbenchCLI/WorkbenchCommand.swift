@@ -14,7 +14,7 @@ public struct WorkbenchCommand: ParsableCommand {
     version: Workbench.version,
     subcommands: [
       RunCommand.self, RunsCommand.self, ShowCommand.self, QueryCommand.self, ExportCommand.self, LogCommand.self,
-      GenerateCommand.self, PluginsCommand.self, BenchCommand.self,
+      GenerateCommand.self, FitCommand.self, PlanCommand.self, PluginsCommand.self, BenchCommand.self,
     ])
 
   public init() {}

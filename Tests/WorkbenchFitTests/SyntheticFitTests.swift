@@ -77,3 +77,23 @@ private func sample(_ form: ScalingForm, _ truth: [Double], noise: Double, seed:
     #expect(abs(N.exponent - 0.3658 / (0.3478 + 0.3658)) < 1e-12)
   }
 }
+
+@Suite struct PublishedLawTests {
+  @Test func kaplanTwentyTwentyGrowsNByTwentyEightPointEightAndDByThreePointFourSeven() {
+    let law = PublishedLaw.kaplan2020
+    let plan = Plan(law: law.id, source: law.source, N: law.N, D: law.D, scale: 100, compute: nil, loss: nil)
+    #expect(String(format: "%.1f", plan.NFactor) == "28.8")
+    #expect(String(format: "%.2f", plan.DFactor) == "3.47")
+    // C = 6ND holds along the law.
+    let C = 1e21
+    #expect(abs(6 * law.N(C) * law.D(C) / C - 1) < 1e-9)
+  }
+
+  @Test func chinchillaLawsKeepCEqualSixND() {
+    for law in [PublishedLaw.hoffmann2022, .epoch2024] {
+      let C = 5.76e23
+      #expect(abs(6 * law.N(C) * law.D(C) / C - 1) < 1e-9)
+      #expect(law.loss(at: C)! > law.chinchilla![0])
+    }
+  }
+}
