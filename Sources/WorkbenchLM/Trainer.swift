@@ -93,25 +93,17 @@ public final class Trainer {
   var backend: any Backend { model.arena.values.backend }
 
   /// Mean loss (nats per token) over the fixed validation windows, without recording a tape.
-  public func validationLoss() -> Double {
-    Tape.withoutRecording {
-      var total = 0.0
-      for start in stride(from: 0, to: validation.count, by: config.batch) {
-        let offsets = Array(validation[start..<min(start + config.batch, validation.count)])
-        let (x, y) = data.windows(offsets)
-        let tokens = Tensor(ids: x, shape: [offsets.count, data.context], on: backend)
-        let targets = Tensor(ids: y, shape: [offsets.count, data.context], on: backend)
-        total += Double(model.loss(tokens, targets: targets).item()) * Double(offsets.count)
-      }
-      return total / Double(validation.count)
-    }
-  }
+  public func validationLoss() -> Double { meanLoss(over: validation) }
 
   /// Mean loss over the whole validation part: windows at offsets 0, ctx, 2·ctx, …, so every
   /// validation byte after the first is predicted once (as the reference's `--eval_full`).
   public func fullValidationLoss() -> Double {
+    meanLoss(over: Array(stride(from: data.trainCount, to: data.bytes.count - data.context, by: data.context)))
+  }
+
+  /// Mean loss of the windows at `offsets` (absolute), in batches, without recording a tape.
+  func meanLoss(over offsets: [Int]) -> Double {
     Tape.withoutRecording {
-      let offsets = Array(stride(from: data.trainCount, to: data.bytes.count - data.context, by: data.context))
       var total = 0.0
       for start in stride(from: 0, to: offsets.count, by: config.batch) {
         let chunk = Array(offsets[start..<min(start + config.batch, offsets.count)])
