@@ -44,23 +44,19 @@ private func experiment(steps: Int, name: String = "lm") -> String {
   }
 
   @Test func anInterruptedRunResumesFromItsCheckpointToTheSameResult() throws {
-    // Long enough that a metric batch is flushed (every 2 s) before the interrupt.
+    // Long enough (seconds) that the interrupt lands mid-run.
     // In its own folder: runs/ sits beside the log, and the same key would find this run's checkpoint.
     let elsewhere = TemporaryDirectory()
-    elsewhere.write("straight.yaml", experiment(steps: 1500, name: "straight"))
+    elsewhere.write("straight.yaml", experiment(steps: 3000, name: "straight"))
     let straight = try WorkbenchProcess.run(["run", "straight.yaml"], in: elsewhere.url)
     #expect(straight.status == 0, "\(straight.stderr)")
     let expected = try #require(try runs(in: elsewhere.path("workbench.sqlite")).first?.finalValLoss)
 
-    folder.write("lm.yaml", experiment(steps: 1500, name: "straight"))
+    folder.write("lm.yaml", experiment(steps: 3000, name: "straight"))
     let process = try WorkbenchProcess.start(["run", "lm.yaml"], in: folder.url)
-    let midway = eventually(timeout: 120) {
-      let rows = try? RunLog(path: log, readOnly: true).query("SELECT count(*) FROM metric WHERE name = 'train_loss'")
-        .rows
-      if case .integer(let n) = rows?.first?.first { return n > 0 }
-      return false
-    }
-    #expect(midway)
+    let running = eventually(timeout: 120) { ((try? runs(in: log)) ?? []).contains { $0.status == .running } }
+    #expect(running)
+    usleep(700_000)
     process.send(SIGINT)
     #expect(process.wait().status == 130)
     let interrupted = try #require(try runs(in: log).first)
@@ -74,7 +70,7 @@ private func experiment(steps: Int, name: String = "lm") -> String {
     #expect(run.attempts == 2)
     #expect(run.finalValLoss == expected)
     let steps = try sqlite3(log, "SELECT count(*), max(step) FROM metric WHERE name = 'train_loss'", readOnly: true)
-    #expect(steps.stdout == "150|1500\n")
+    #expect(steps.stdout == "300|3000\n")
   }
 
   @Test func aMissingCorpusIsAConfigErrorNamingThePath() throws {
