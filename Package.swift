@@ -3,7 +3,9 @@ import PackageDescription
 
 /// Experiment plugins compiled into workbench: one folder each under `plugins/`, one target each,
 /// and one entry each in `ExperimentRegistry` (a test checks that the three agree).
-let plugins = ["CurveSweep", "GPTTraining"]
+let plugins = ["CurveSweep", "GPTTraining", "ScalingSweep"]
+/// Plugins built on other plugins (the scaling sweep trains through gpt-train).
+let pluginDependencies: [String: [Target.Dependency]] = ["ScalingSweep": ["GPTTrainingPlugin"]]
 
 let package = Package(
   name: "workbench",
@@ -59,7 +61,8 @@ let package = Package(
     + plugins.map {
       .target(
         name: "\($0)Plugin",
-        dependencies: ["WorkbenchKit", "WorkbenchFit", "WorkbenchTensor", "WorkbenchLM", "WorkbenchNN"],
+        dependencies: ["WorkbenchKit", "WorkbenchFit", "WorkbenchTensor", "WorkbenchLM", "WorkbenchNN"]
+          + (pluginDependencies[$0] ?? []),
         path: "plugins/\($0)")
     },
   swiftLanguageModes: [.v6]

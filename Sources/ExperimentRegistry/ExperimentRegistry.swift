@@ -1,5 +1,6 @@
 import CurveSweepPlugin
 import GPTTrainingPlugin
+import ScalingSweepPlugin
 import WorkbenchKit
 
 /// The one list of plugins compiled into workbench. Each has a folder under `plugins/` and a
@@ -9,11 +10,13 @@ public enum ExperimentRegistry {
   public static let plugins: [AnyExperimentPlugin] = [
     AnyExperimentPlugin(CurveSweepPlugin.self),
     AnyExperimentPlugin(GPTTrainingPlugin.self),
+    AnyExperimentPlugin(ScalingSweepPlugin.self),
   ]
 
   /// The folder under `plugins/` of each plugin, by plugin id.
   public static let folders: [String: String] = [
     CurveSweepPlugin.id: "CurveSweep",
     GPTTrainingPlugin.id: "GPTTraining",
+    ScalingSweepPlugin.id: "ScalingSweep",
   ]
 }

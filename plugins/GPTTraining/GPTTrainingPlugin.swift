@@ -41,6 +41,12 @@ public struct GPTTrainingPlugin: ExperimentPlugin {
   public init() {}
 
   public func plan(_ config: Config, seed: Int) throws -> [RunSpec<Config>] {
+    try Self.validate(config)
+    return [RunSpec(config: config, seed: seed)]
+  }
+
+  /// Refuses configs that cannot train, naming the key.
+  public static func validate(_ config: Config) throws {
     if let problem = config.model.problem { throw ConfigIssue(["model"], problem) }
     let t = config.training
     guard t.batch >= 1 else { throw ConfigIssue(["training", "batch"], "must be at least 1") }
@@ -71,20 +77,24 @@ public struct GPTTrainingPlugin: ExperimentPlugin {
         throw ConfigIssue(["data", "synthetic", "concentration"], "must be positive")
       }
     }
-    return [RunSpec(config: config, seed: seed)]
   }
 
-  static func steps(_ config: Config) -> Int {
+  public static func steps(_ config: Config) -> Int {
     if let steps = config.training.steps { return steps }
     let perStep = config.training.batch * config.model.context
     return ((config.training.tokens ?? 0) + perStep - 1) / perStep
   }
 
   public func execute(_ run: RunSpec<Config>, context: RunContext) throws -> RunSummary {
-    let config = run.config
+    try Self.train(run.config, seed: run.seed, context: context)
+  }
+
+  /// Trains one model as `config` says, reporting through `context` (also what the scaling-sweep
+  /// plugin runs for each grid point).
+  public static func train(_ config: Config, seed: Int, context: RunContext) throws -> RunSummary {
     let model = config.model
-    let data = try TokenData(corpus: Self.corpus(config.data), context: model.context, batch: config.training.batch)
-    let steps = Self.steps(config)
+    let data = try TokenData(corpus: corpus(config.data), context: model.context, batch: config.training.batch)
+    let steps = steps(config)
     let N = model.nonEmbeddingParameters
     let t = config.training
     let peak: Double
@@ -102,10 +112,10 @@ public struct GPTTrainingPlugin: ExperimentPlugin {
         schedule: schedule, weightDecay: Float(t.weightDecay), clipNorm: t.gradClip > 0 ? Float(t.gradClip) : nil),
       evalEvery: config.evaluation.every, evalWindows: config.evaluation.windows,
       validationSeed: config.evaluation.seed,
-      logEvery: t.logEvery, checkpointEvery: config.checkpointEvery, seed: run.seed)
+      logEvery: t.logEvery, checkpointEvery: config.checkpointEvery, seed: seed)
     let backend = CPUBackend.shared
     context.device = "cpu (\(CPUBackend.threads) threads)"
-    let gpt = GPT(model, on: backend, seed: run.seed)
+    let gpt = GPT(model, on: backend, seed: seed)
     let checkpoint = context.checkpointURL
     let resuming = FileManager.default.fileExists(atPath: checkpoint.path)
     let trainer = try Trainer(model: gpt, data: data, config: training, resume: resuming ? checkpoint : nil)
