@@ -134,7 +134,12 @@ struct ScalingAnalysis {
     }
 
     // Extrapolation: fit the smaller sizes, predict the held-out larger ones.
-    let holdout = min(settings.holdout, max(0, sizes.count - 3))
+    // L(N) = E + A/N^alpha has three parameters: at least four smaller sizes must remain.
+    let holdout = min(settings.holdout, max(0, sizes.count - 4))
+    if settings.holdout > 0 && holdout == 0 {
+      context.print(
+        "  extrapolation: not checked (it needs at least \(4 + settings.holdout) sizes; the sweep has \(sizes.count))")
+    }
     if holdout > 0 {
       let cut = sizes[sizes.count - holdout]
       let small = keptFinals.filter { finals[$0].N < cut }.map { finals[$0] }

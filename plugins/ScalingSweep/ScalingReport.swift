@@ -92,7 +92,7 @@ struct ScalingReport {
 
     var rows = ""
     for (label, fit) in fits.sorted(by: { $0.key < $1.key }) {
-      let parameters = zip(fit.form.parameterNames, fit.parameters).map { name, value in
+      let parameters = zip(fit.form.parameterNames, fit.parameters).map { name, value -> String in
         let interval = fit.intervals[name].map { String(format: " [%.4g, %.4g]", $0[0], $0[1]) } ?? ""
         return "\(name) = \(String(format: "%.4g", value))\(interval)"
       }.joined(separator: "<br>")
@@ -214,20 +214,25 @@ struct SVGPlot {
       if hi - lo >= 1.5 {
         return (Int(ceil(lo))...Int(floor(hi))).map { (Double($0), "1e\($0)") }
       }
-      var ticks: [(Double, String)] = []
-      for k in Int(floor(lo)) - 1...Int(ceil(hi)) {
-        for m in [1.0, 1.5, 2, 3, 4, 5, 6, 8] {
-          let value = m * pow(10, Double(k))
-          let position = log10(value)
-          if position >= lo && position <= hi { ticks.append((position, String(format: "%g", value))) }
+      for multipliers in [[1.0, 1.5, 2, 3, 4, 5, 6, 8], [1.0, 2, 5], [1.0]] {
+        var ticks: [(Double, String)] = []
+        for k in Int(floor(lo)) - 1...Int(ceil(hi)) {
+          for m in multipliers {
+            let value = m * pow(10, Double(k))
+            let position = log10(value)
+            if position >= lo && position <= hi { ticks.append((position, String(format: "%g", value))) }
+          }
         }
+        if ticks.count <= 7 || multipliers.count == 1 { return ticks }
       }
-      return ticks
+      return []
     }
     let span = hi - lo
     let step = pow(10, floor(log10(span / 5)))
     let nice = [1.0, 2, 5, 10].map { $0 * step }.first { span / $0 <= 6 } ?? step * 10
-    return stride(from: ceil(lo / nice) * nice, through: hi, by: nice).map { ($0, String(format: "%g", $0)) }
+    return stride(from: ceil(lo / nice) * nice, through: hi, by: nice).map { value in
+      (value, String(format: "%g", abs(value) < nice * 1e-6 ? 0 : value))
+    }
   }
 
   /// A colour of the viridis scale at t ∈ [0, 1].
