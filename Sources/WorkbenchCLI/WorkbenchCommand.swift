@@ -14,7 +14,8 @@ public struct WorkbenchCommand: ParsableCommand {
     version: Workbench.version,
     subcommands: [
       RunCommand.self, RunsCommand.self, ShowCommand.self, QueryCommand.self, ExportCommand.self, LogCommand.self,
-      GenerateCommand.self, FitCommand.self, PlanCommand.self, PluginsCommand.self, BenchCommand.self,
+      GenerateCommand.self, FitCommand.self, PlanCommand.self, ReportCommand.self, PluginsCommand.self,
+      BenchCommand.self,
     ])
 
   public init() {}

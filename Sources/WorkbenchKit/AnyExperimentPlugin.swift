@@ -48,6 +48,19 @@ public struct AnyExperimentPlugin: Sendable {
   }
 }
 
+extension AnyExperimentPlugin {
+  /// Runs this plugin's analysis over the complete runs of `experiment` in `log`, writing reports
+  /// to `directory` (what `workbench report` does, and what `workbench run` does after a sweep).
+  public func analyze(
+    experiment: ExperimentRecord, log: RunLog, directory: URL, output: @escaping (String) -> Void
+  ) throws {
+    let runs = try log.runs(experimentID: experiment.id, statuses: [.finished, .diverged])
+      .filter { $0.plugin == id && $0.pluginVersion == version }
+    let context = AnalysisContext(experiment: experiment, directory: directory, log: log, output: output)
+    try analyzeRuns(runs, context)
+  }
+}
+
 /// One run of a resolved experiment, ready to execute.
 public struct PlannedRun: Sendable {
   public let key: String

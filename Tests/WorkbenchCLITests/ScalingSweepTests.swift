@@ -40,6 +40,10 @@ private let sweep = """
     #expect(html.components(separatedBy: "<svg").count - 1 >= 4)
     #expect(html.contains("training compute C (FLOPs) (log scale)"))
     #expect(!html.contains("<script"))
+    let report = try WorkbenchProcess.run(["report", "sweep", "-o", "again"], in: folder.url)
+    #expect(report.status == 0, "\(report.stderr)")
+    #expect(FileManager.default.fileExists(atPath: folder.path("again/report.html")))
+    #expect(report.stdout.contains("alpha_N ="))
   }
 
   @Test func isoFLOPBudgetsDecideTheTokensOfEachSize() throws {

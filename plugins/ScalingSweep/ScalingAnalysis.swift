@@ -16,7 +16,10 @@ struct ScalingAnalysis {
   }
 
   func run() throws {
-    let finished = runs.filter { $0.record.status == .finished && $0.record.finalValLoss != nil }
+    let minN = runs.first?.config.analysis.minN ?? 0
+    let finished = runs.filter {
+      $0.record.status == .finished && $0.record.finalValLoss != nil && Double($0.record.N ?? 0) >= minN
+    }
     guard let settings = finished.first?.config.analysis else {
       context.print("\(context.experiment.name): no finished runs to analyse")
       return
@@ -51,7 +54,7 @@ struct ScalingAnalysis {
     }
     let options = [
       "warmup_steps": String(settings.warmupSteps), "exclude_top": String(settings.excludeTop),
-      "bootstrap": String(settings.bootstrap), "delta": "0.001",
+      "bootstrap": String(settings.bootstrap), "delta": "0.001", "min_N": String(minN),
     ]
     var fits: [String: ScalingFit] = [:]
     var table: [[String]] = []

@@ -50,6 +50,8 @@ public struct AnalysisSettings: Codable, Sendable, Equatable {
   public var bootstrap: Int
   /// Drop the K highest final losses from the fits of L(N) and the Chinchilla form.
   public var excludeTop: Int
+  /// Leave models smaller than this out of every fit.
+  public var minN: Double?
 
   public init() {
     warmupSteps = 0
@@ -62,6 +64,7 @@ public struct AnalysisSettings: Codable, Sendable, Equatable {
     case warmupSteps = "warmup_steps"
     case holdout, bootstrap
     case excludeTop = "exclude_top"
+    case minN = "min_N"
   }
 
   public init(from decoder: any Decoder) throws {
@@ -71,5 +74,6 @@ public struct AnalysisSettings: Codable, Sendable, Equatable {
     holdout = try c.decodeIfPresent(Int.self, forKey: .holdout) ?? d.holdout
     bootstrap = try c.decodeIfPresent(Int.self, forKey: .bootstrap) ?? d.bootstrap
     excludeTop = try c.decodeIfPresent(Int.self, forKey: .excludeTop) ?? d.excludeTop
+    minN = try c.decodeIfPresent(Double.self, forKey: .minN)
   }
 }

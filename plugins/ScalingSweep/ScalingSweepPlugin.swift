@@ -23,6 +23,7 @@ public struct ScalingSweepPlugin: ExperimentPlugin {
       ConfigKey("analysis.holdout", "int", default: "2", "largest sizes held out to check extrapolation"),
       ConfigKey("analysis.bootstrap", "int", default: "100", "bootstrap resamples for 95% intervals"),
       ConfigKey("analysis.exclude_top", "int", default: "0", "drop the K highest final losses from the fits"),
+      ConfigKey("analysis.min_N", "float", default: "0", "leave models smaller than this out of every fit"),
     ]
 
   public init() {}
