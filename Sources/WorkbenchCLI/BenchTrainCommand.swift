@@ -80,38 +80,13 @@ struct BenchOpsCommand: ParsableCommand {
 
   func run() throws {
     let threads = shape.threads ?? CPUBackend.defaultThreads
-    CPUBackend.setThreads(threads)
     let profiler = ProfilingBackend(CPUBackend.shared)
-    let model = shape.model
-    let gpt = GPT(model, on: profiler, seed: 1)
-    let optimizer = AdamW(schedule: .constant(peak: 3e-4))
-    var generator = SeededGenerator(seed: 1, stream: "bench-ops")
-    let started = Date()
-    var timed = 0.0
-    for step in 0..<(steps + 2) {
-      if step == 2 {
-        profiler.reset()
-        timed = Date().timeIntervalSince(started)
-      }
-      let window = model.context + 1
-      var x: [Int32] = []
-      var y: [Int32] = []
-      for _ in 0..<shape.batch {
-        let ids: [Int32] = (0..<window).map { _ in Int32(97 + generator.next() % 26) }
-        x += ids.dropLast()
-        y += ids.dropFirst()
-      }
-      let tokens = Tensor(ids: x, shape: [shape.batch, model.context], on: profiler)
-      let targets = Tensor(ids: y, shape: [shape.batch, model.context], on: profiler)
-      let tape = Tape()
-      let loss = tape.record { gpt.loss(tokens, targets: targets) }
-      gpt.arena.zeroGradients()
-      tape.backward(loss)
-      optimizer.step(gpt.arena, step: step, totalSteps: steps + 2)
-    }
-    let wall = (Date().timeIntervalSince(started) - timed) / Double(steps)
+    let result = TrainingBenchmark(model: shape.model, batch: shape.batch, steps: steps, warmup: 2, threads: threads)
+      .run(on: profiler) { profiler.reset() }
     let rows = profiler.report()
     let kernels = rows.reduce(0) { $0 + $1.seconds } / Double(steps)
+    // The median step (kernel times are means, so a noisy step can put them above it).
+    let wall = max(result.msPerStep / 1000, kernels)
     var table = TextTable(["OP", "CALLS/STEP", "MS/STEP", "% OF STEP"])
     for row in rows {
       table.append([

@@ -58,7 +58,9 @@ public struct TrainingBenchmark: Sendable {
     }
   }
 
-  public func run(on backend: any Backend = CPUBackend.shared) -> Result {
+  /// Runs the benchmark; `afterWarmup` is called once the untimed steps are done (a profiler
+  /// resets there).
+  public func run(on backend: any Backend = CPUBackend.shared, afterWarmup: () -> Void = {}) -> Result {
     CPUBackend.setThreads(threads)
     let gpt = GPT(model, on: backend, seed: 1337)
     let optimizer = AdamW(schedule: .constant(peak: 3e-4))
@@ -67,6 +69,7 @@ public struct TrainingBenchmark: Sendable {
     var times: [Double] = []
     var lastLoss = Tensor.zeros([], on: backend)
     for step in 0..<(warmup + steps) {
+      if step == warmup { afterWarmup() }
       let offsets = (0..<batch).map { _ in Int(generator.next() % UInt64(text.count - model.context - 1)) }
       let x = offsets.flatMap { text[$0..<($0 + model.context)] }
       let y = offsets.flatMap { text[($0 + 1)..<($0 + 1 + model.context)] }
