@@ -77,8 +77,17 @@ struct ScalingAnalysis {
         table.append([label, name, String(format: "%.4g", value), interval, String(format: "%.4f", fit.r2)])
       }
     }
-    if sizes.count >= 3 {
-      record("L(N)", .powerWithOffset(.N), keptFinals.map { finals[$0] }, runs: keptFinals)
+    // L(N) compares sizes trained on one token budget: the budget shared by the most sizes.
+    let byBudget = Dictionary(grouping: keptFinals) { finals[$0].D.rounded() }
+    let sameBudget =
+      byBudget.values.max { Set($0.map { finals[$0].N }).count < Set($1.map { finals[$0].N }).count } ?? []
+    let singleBudget = byBudget.count == 1
+    if Set(sameBudget.map { finals[$0].N }).count >= 4 {
+      record("L(N)", .powerWithOffset(.N), sameBudget.map { finals[$0] }, runs: sameBudget)
+    } else {
+      context.print(
+        "  L(N): needs at least 4 sizes trained on one token budget (an IsoFLOP sweep has none; see the Chinchilla form)"
+      )
     }
     if let largest = sizes.last {
       let curve = curves.filter { $0.point.N == largest }
@@ -145,17 +154,24 @@ struct ScalingAnalysis {
     }
     if holdout > 0 {
       let cut = sizes[sizes.count - holdout]
-      let small = keptFinals.filter { finals[$0].N < cut }.map { finals[$0] }
       let large = finals.filter { $0.N >= cut }
-      if let fit = try? fitter.fit(.powerWithOffset(.N), to: small) {
+      // One token budget: L(N) on the smaller sizes' final losses. Several: the Chinchilla form on
+      // the smaller sizes' learning curves.
+      let (label, fit): (String, ScalingFit?) =
+        singleBudget
+        ? (
+          "L(N)", try? fitter.fit(.powerWithOffset(.N), to: keptFinals.filter { finals[$0].N < cut }.map { finals[$0] })
+        )
+        : ("the Chinchilla form", try? fitter.fit(.chinchilla, to: curves.filter { $0.point.N < cut }.map(\.point)))
+      if let fit {
         let errors = large.map { abs(fit.predict($0) / $0.loss - 1) }
         let mean = errors.reduce(0, +) / Double(max(1, errors.count))
         context.print(
           String(
             format:
-              "  extrapolation: L(N) fitted below N = %.3g predicts the %d larger runs within %.2f%% (mean |error|)",
-            cut,
-            large.count, mean * 100))
+              "  extrapolation: %@ fitted below N = %.3g predicts the %d larger runs within %.2f%% (mean |error|)",
+            label,
+            cut, large.count, mean * 100))
       }
     }
     let report = context.directory.appendingPathComponent("report.html")
