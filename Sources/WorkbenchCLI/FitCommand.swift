@@ -79,15 +79,10 @@ struct FitCommand: ParsableCommand {
     var options = ["excludeTop": String(excludeTop), "bootstrap": String(bootstrap), "delta": "0.001"]
     if let minN { options["minN"] = String(minN) }
     if let runLog, let experimentID {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.sortedKeys]
       try runLog.insertFit(
         FitRecord(
-          experimentID: experimentID, form: form.description,
-          parameters: String(decoding: try encoder.encode(fit.named), as: UTF8.self),
-          intervals: fit.intervals.isEmpty ? nil : String(decoding: try encoder.encode(fit.intervals), as: UTF8.self),
-          options: String(decoding: try encoder.encode(options), as: UTF8.self), pointCount: fit.pointCount,
-          objective: fit.objective, r2: fit.r2),
+          experimentID: experimentID, form: form.description, parameters: fit.named, intervals: fit.intervals,
+          options: options, pointCount: fit.pointCount, objective: fit.objective, r2: fit.r2),
         runIDs: records.compactMap(\.id))
     }
     if json {

@@ -145,12 +145,9 @@ public final class AnalysisContext: @unchecked Sendable {
     form: String, parameters: [String: Double], intervals: [String: [Double]]? = nil, options: [String: String] = [:],
     runs: [RunRecord], pointCount: Int, objective: Double, r2: Double?
   ) throws -> Int64 {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
-    let record = FitRecord(
-      experimentID: experiment.id!, form: form, parameters: try json(parameters), intervals: try intervals.map(json),
-      options: try json(options), pointCount: pointCount, objective: objective, r2: r2)
+    let record = try FitRecord(
+      experimentID: experiment.id!, form: form, parameters: parameters, intervals: intervals, options: options,
+      pointCount: pointCount, objective: objective, r2: r2)
     return try log.insertFit(record, runIDs: runs.compactMap(\.id))
   }
 }

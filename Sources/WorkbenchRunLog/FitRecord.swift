@@ -44,3 +44,19 @@ public struct FitRecord: Codable, Sendable, FetchableRecord, MutablePersistableR
 
   public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
+
+extension FitRecord {
+  /// A fit from typed values, stored as sorted-key JSON.
+  public init(
+    experimentID: Int64, form: String, parameters: [String: Double], intervals: [String: [Double]]?,
+    options: [String: String], pointCount: Int, objective: Double, r2: Double?
+  ) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
+    self.init(
+      experimentID: experimentID, form: form, parameters: try json(parameters),
+      intervals: try intervals.flatMap { $0.isEmpty ? nil : try json($0) }, options: try json(options),
+      pointCount: pointCount, objective: objective, r2: r2)
+  }
+}

@@ -58,7 +58,7 @@ struct ScalingAnalysis {
     ]
     var fits: [String: ScalingFit] = [:]
     var table: [[String]] = []
-    func record(_ label: String, _ form: ScalingForm, _ points: [ScalingPoint], runs used: [Int]) {
+    func record(_ label: String, _ form: ScalingForm, _ points: [ScalingPoint], runs used: [Int]) throws {
       guard var fit = try? fitter.fit(form, to: points) else {
         context.print("  \(label): not enough points to fit \(form.description)")
         return
@@ -67,7 +67,7 @@ struct ScalingAnalysis {
         fit.intervals = fitter.bootstrap(fit, points: points, resamples: settings.bootstrap, seed: 0)
       }
       fits[label] = fit
-      _ = try? context.storeFit(
+      try context.storeFit(
         form: form.description, parameters: fit.named, intervals: fit.intervals,
         options: options.merging(["law": label]) { $1 },
         runs: Set(used).sorted().map { finished[$0].record }, pointCount: fit.pointCount, objective: fit.objective,
@@ -83,7 +83,7 @@ struct ScalingAnalysis {
       byBudget.values.max { Set($0.map { finals[$0].N }).count < Set($1.map { finals[$0].N }).count } ?? []
     let singleBudget = byBudget.count == 1
     if Set(sameBudget.map { finals[$0].N }).count >= 4 {
-      record("L(N)", .powerWithOffset(.N), sameBudget.map { finals[$0] }, runs: sameBudget)
+      try record("L(N)", .powerWithOffset(.N), sameBudget.map { finals[$0] }, runs: sameBudget)
     } else {
       context.print(
         "  L(N): needs at least 4 sizes trained on one token budget (an IsoFLOP sweep has none; see the Chinchilla form)"
@@ -91,13 +91,13 @@ struct ScalingAnalysis {
     }
     if let largest = sizes.last {
       let curve = curves.filter { $0.point.N == largest }
-      record("L(D)", .powerWithOffset(.D), curve.map(\.point), runs: curve.map(\.run))
+      try record("L(D)", .powerWithOffset(.D), curve.map(\.point), runs: curve.map(\.run))
     }
     let envelope = ComputeOptimal.envelope(curves.map(\.point), bins: 16)
-    record(
+    try record(
       "L(C)", .powerWithOffset(.C), envelope.frontier.map { ScalingPoint(N: $0.N, D: $0.D, C: $0.C, loss: $0.loss) },
       runs: Array(finished.indices))
-    record("Chinchilla", .chinchilla, curves.map(\.point), runs: curves.map(\.run))
+    try record("Chinchilla", .chinchilla, curves.map(\.point), runs: curves.map(\.run))
 
     context.print("  law         parameter        value  95% interval                  R²")
     for row in table {
