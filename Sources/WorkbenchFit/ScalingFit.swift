@@ -106,7 +106,9 @@ public struct ScalingFitter: Sendable {
     var samples = [[Double]](repeating: [], count: fit.parameters.count)
     for _ in 0..<resamples {
       let resample = (0..<usable.count).map { _ in usable[Int(next() % UInt64(usable.count))] }
-      guard let refit = try? self.fit(fit.form, to: resample, starts: [start]) else { continue }
+      // A resample whose fit runs off to infinity says nothing about the interval: skip it.
+      guard let refit = try? self.fit(fit.form, to: resample, starts: [start]), refit.parameters.allSatisfy(\.isFinite)
+      else { continue }
       for (i, value) in refit.parameters.enumerated() { samples[i].append(value) }
     }
     var intervals: [String: [Double]] = [:]

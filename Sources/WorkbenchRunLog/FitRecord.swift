@@ -53,6 +53,9 @@ extension FitRecord {
   ) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
+    // A parameter can overflow (A = e^a); JSON has no infinity, so it is written as a string.
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(
+      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
     self.init(
       experimentID: experimentID, form: form, parameters: try json(parameters),
