@@ -38,6 +38,19 @@ let package = Package(
     .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
     .target(name: "WorkbenchNN", dependencies: ["WorkbenchTensor"]),
     .target(name: "WorkbenchTensor", dependencies: ["CWorkbenchKernels"]),
+    .target(name: "WorkbenchVulkan", dependencies: ["WorkbenchTensor", "CVulkanCompute"]),
+    // The Vulkan offload layer. The loader is opened at run time (no libvulkan link); glslang and
+    // SPIRV-Tools are Debian 12's static archives, linked in the order they depend on each other.
+    .target(
+      name: "CVulkanCompute",
+      exclude: [],
+      cSettings: [.unsafeFlags(["-O2", "-std=gnu2x", "-Wno-c23-extensions"])],
+      linkerSettings: [
+        .linkedLibrary("glslang-default-resource-limits"), .linkedLibrary("SPIRV"), .linkedLibrary("glslang"),
+        .linkedLibrary("MachineIndependent"), .linkedLibrary("OSDependent"), .linkedLibrary("GenericCodeGen"),
+        .linkedLibrary("OGLCompiler"), .linkedLibrary("SPIRV-Tools-opt"), .linkedLibrary("SPIRV-Tools"),
+        .linkedLibrary("stdc++"), .linkedLibrary("pthread"), .linkedLibrary("dl"), .linkedLibrary("m"),
+      ]),
     .target(
       name: "CWorkbenchKernels",
       dependencies: ["COpenBLAS"],
@@ -45,10 +58,13 @@ let package = Package(
       linkerSettings: [.linkedLibrary("openblas"), .linkedLibrary("pthread"), .linkedLibrary("m")]),
     .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
     .target(
-      name: "WorkbenchTestSupport", dependencies: ["WorkbenchKit", "WorkbenchRunLog", "WorkbenchTensor"],
+      name: "WorkbenchTestSupport",
+      dependencies: ["WorkbenchKit", "WorkbenchRunLog", "WorkbenchTensor", "WorkbenchVulkan"],
       path: "Tests/WorkbenchTestSupport"),
     .testTarget(name: "WorkbenchFitTests", dependencies: ["WorkbenchFit", "WorkbenchTestSupport"]),
     .testTarget(name: "WorkbenchTensorTests", dependencies: ["WorkbenchTensor", "WorkbenchTestSupport"]),
+    .testTarget(
+      name: "WorkbenchVulkanTests", dependencies: ["WorkbenchVulkan", "WorkbenchTensor", "WorkbenchTestSupport"]),
     .testTarget(name: "WorkbenchLMTests", dependencies: ["WorkbenchLM", "WorkbenchNN", "WorkbenchTestSupport"]),
     .testTarget(
       name: "WorkbenchRunLogTests",

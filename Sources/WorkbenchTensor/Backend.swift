@@ -40,4 +40,12 @@ public protocol Backend: AnyObject, Sendable {
   func read(_ view: BufferView, elementSize: Int, into bytes: UnsafeMutableRawBufferPointer)
   /// Runs (or records) one kernel.
   func execute(_ kernel: Kernel)
+  /// Waits for the work recorded so far and throws the first device failure since the last call
+  /// (an asynchronous backend reports out-of-memory or a lost device here, not at `execute`).
+  func synchronize() throws
+}
+
+extension Backend {
+  /// Synchronous backends have nothing to wait for and report failures as they happen.
+  public func synchronize() throws {}
 }

@@ -25,6 +25,26 @@ public struct MatmulDescriptor: @unchecked Sendable {
   public var strideC: Int
   public var alpha: Float = 1
   public var beta: Float = 0
+
+  public init(
+    a: BufferView, b: BufferView, c: BufferView, transposeA: Bool, transposeB: Bool, batch: Int, m: Int, n: Int, k: Int,
+    strideA: Int, strideB: Int, strideC: Int, alpha: Float = 1, beta: Float = 0
+  ) {
+    self.a = a
+    self.b = b
+    self.c = c
+    self.transposeA = transposeA
+    self.transposeB = transposeB
+    self.batch = batch
+    self.m = m
+    self.n = n
+    self.k = k
+    self.strideA = strideA
+    self.strideB = strideB
+    self.strideC = strideC
+    self.alpha = alpha
+    self.beta = beta
+  }
 }
 
 /// The closed set of kernels every backend implements: each op of the runtime runs as one or a

@@ -19,6 +19,8 @@ public final class ProfilingBackend: Backend {
     inner.read(view, elementSize: elementSize, into: bytes)
   }
 
+  public func synchronize() throws { try inner.synchronize() }
+
   public func execute(_ kernel: Kernel) {
     let start = DispatchTime.now().uptimeNanoseconds
     inner.execute(kernel)
