@@ -24,7 +24,7 @@ let package = Package(
       name: "WorkbenchCLI",
       dependencies: [
         "ExperimentRegistry", "WorkbenchKit", "WorkbenchRunLog", "WorkbenchFit", "WorkbenchLM", "WorkbenchNN",
-        "WorkbenchTensor",
+        "WorkbenchTensor", "WorkbenchVulkan",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .target(name: "ExperimentRegistry", dependencies: ["WorkbenchKit"] + plugins.map { .target(name: "\($0)Plugin") }),

@@ -60,6 +60,12 @@ wbvk_status wbvk_load_loader(wbvk_instance_table *vk) {
 #else
   const char *names[] = {"libvulkan.so.1", "libvulkan.so"};
 #endif
+  const char *chosen = getenv("WORKBENCH_VULKAN_LOADER");  // a loader outside the library path
+  if (chosen && *chosen) {
+    vk->library = dlopen(chosen, RTLD_NOW);
+    if (!vk->library)
+      return wbvk_fail(WBVK_NO_LOADER, "no Vulkan loader at %s (WORKBENCH_VULKAN_LOADER); use --device cpu", chosen);
+  }
   for (size_t i = 0; i < sizeof names / sizeof *names && !vk->library; i++) vk->library = dlopen(names[i], RTLD_NOW);
   if (!vk->library)
     return wbvk_fail(WBVK_NO_LOADER,
@@ -163,7 +169,7 @@ static wbvk_status create_instance(wbvk_instance_table *vk, int validation, wbvk
                                .ppEnabledExtensionNames = extensions};
   VkResult result = vk->vkCreateInstance(&info, NULL, out);
   if (result == VK_ERROR_INCOMPATIBLE_DRIVER)
-    return wbvk_fail(WBVK_NO_DEVICE, "no Vulkan driver on this machine supports Vulkan 1.1; use --device cpu");
+    return wbvk_fail(WBVK_NO_DEVICE, "no Vulkan driver found (or none supports Vulkan 1.1); use --device cpu");
   if (result != VK_SUCCESS) return wbvk_vk_fail(NULL, result, "creating a Vulkan instance");
   wbvk_status status = load_instance(vk, *out);
   if (status != WBVK_OK) return status;

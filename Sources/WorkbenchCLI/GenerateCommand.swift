@@ -23,6 +23,7 @@ struct GenerateCommand: ParsableCommand {
   @Option(help: "Sample among the k most likely bytes only.") var topK: Int?
   @Option(help: "Seed for sampling.") var seed = 0
   @Option(help: "Kernel threads (default: $WORKBENCH_THREADS, else the number of cores).") var threads: Int?
+  @OptionGroup var device: DeviceOptions
   @OptionGroup var log: LogOptions
 
   func validate() throws {
@@ -65,12 +66,14 @@ struct GenerateCommand: ParsableCommand {
     } catch {
       throw CLIError("\(error)")
     }
-    let model = GPT(header.model, on: CPUBackend.shared, seed: 0)
+    let backend = try device.select().backend
+    let model = GPT(header.model, on: backend, seed: 0)
     _ = try Checkpoint.read(from: url, into: model)
     let tokenizer = ByteTokenizer()
     let output = Sampler(model: model).generate(
       prompt: tokenizer.encode(prompt),
       options: SamplingOptions(maxTokens: maxTokens, temperature: temperature, topK: topK, seed: seed))
+    try backend.synchronize()
     emit(prompt + tokenizer.decode(output))
   }
 }

@@ -39,6 +39,7 @@ struct RunCommand: ParsableCommand {
   @Option(help: "Kernel threads for training (default: $WORKBENCH_THREADS, else the number of cores).")
   var threads: Int?
 
+  @OptionGroup var device: DeviceOptions
   @OptionGroup var log: LogOptions
 
   func validate() throws {
@@ -52,7 +53,9 @@ struct RunCommand: ParsableCommand {
 
     let runLog = try RunLog(path: log.path)
     let display = ProgressDisplay(quiet: quiet)
-    let runner = Runner(log: runLog, policy: rerun, display: display)
+    let selected = try device.select(quiet: quiet)
+    let runner = Runner(
+      log: runLog, policy: rerun, display: display, backend: selected.backend, deviceDescription: selected.description)
     SignalTrap.shared.install { runner.emergencyStop(signal: $0) }
     let started = Date()
     let outcome: RunOutcome

@@ -1,5 +1,6 @@
 import Foundation
 import WorkbenchRunLog
+import WorkbenchTensor
 
 /// Measures what the run log costs a training loop: a buffered metric call, a batch flush, a
 /// heartbeat, and the per-run bookkeeping (claim and end), on a fresh log file in `folder`.
@@ -45,7 +46,7 @@ public enum LoggingBenchmark {
     let run = claimed[0]
     let context = RunContext(
       record: run, owner: owner, directory: folder, log: log, display: ProgressDisplay(quiet: true),
-      trap: SignalTrap.shared)
+      trap: SignalTrap.shared, backend: CPUBackend.shared, device: "cpu")
     clock = Date()
     for step in 0..<points {
       try context.log(

@@ -13,8 +13,10 @@ public final class RunContext: @unchecked Sendable {
   public let seed: Int
   /// `runs/<experiment>/<run-key>/`: where the run writes artifacts and checkpoints.
   public let directory: URL
-  /// The device the run computes on, recorded with the run (the plugin sets it).
-  public var device = "cpu"
+  /// Where the run's tensors live (`--device`).
+  public let backend: any Backend
+  /// The device the run computes on, recorded with the run.
+  public var device: String
 
   let record: RunRecord
   let owner: RunOwner
@@ -28,7 +30,12 @@ public final class RunContext: @unchecked Sendable {
   static let batchSize = 512
   static let flushInterval: TimeInterval = 2
 
-  init(record: RunRecord, owner: RunOwner, directory: URL, log: RunLog, display: ProgressDisplay, trap: SignalTrap) {
+  init(
+    record: RunRecord, owner: RunOwner, directory: URL, log: RunLog, display: ProgressDisplay, trap: SignalTrap,
+    backend: any Backend, device: String
+  ) {
+    self.backend = backend
+    self.device = device
     self.record = record
     self.owner = owner
     key = record.key

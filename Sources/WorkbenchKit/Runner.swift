@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import WorkbenchRunLog
+import WorkbenchTensor
 
 /// What one `workbench run` did.
 public struct RunOutcome: Sendable, Equatable {
@@ -31,13 +32,19 @@ public final class Runner: Sendable {
   public let lease: TimeInterval
   /// Seconds between heartbeats of a running run.
   public let heartbeatInterval: TimeInterval
+  /// Where runs compute, and what they record as their device.
+  public let backend: any Backend
+  public let deviceDescription: String
   private let current = Mutex<(runID: Int64, label: String)?>(nil)
   private let owner = ProcessIdentity.current
 
   public init(
     log: RunLog, policy: RerunPolicy = .failed, display: ProgressDisplay, trap: SignalTrap = .shared,
-    runsRoot: URL? = nil, lease: TimeInterval = 90, heartbeatInterval: TimeInterval = 10
+    runsRoot: URL? = nil, lease: TimeInterval = 90, heartbeatInterval: TimeInterval = 10,
+    backend: any Backend = CPUBackend.shared, deviceDescription: String? = nil
   ) {
+    self.backend = backend
+    self.deviceDescription = deviceDescription ?? backend.name
     self.log = log
     self.policy = policy
     self.display = display
@@ -165,7 +172,8 @@ public final class Runner: Sendable {
   private func execute(_ record: RunRecord, plan: PlannedRun, experiment: String, index: Int) throws -> RunStatus {
     let directory = directory(experiment: experiment, key: record.key)
     let context = RunContext(
-      record: record, owner: owner, directory: directory, log: log, display: display, trap: trap)
+      record: record, owner: owner, directory: directory, log: log, display: display, trap: trap, backend: backend,
+      device: deviceDescription)
     current.withLock { $0 = (record.id!, record.label) }
     defer { current.withLock { $0 = nil } }
     display.runStarted(record, index: index)

@@ -93,17 +93,18 @@ public final class Trainer {
   var backend: any Backend { model.arena.values.backend }
 
   /// Mean loss (nats per token) over the fixed validation windows, without recording a tape.
-  public func validationLoss() -> Double { meanLoss(over: validation) }
+  /// - Throws: the backend's device failure, if one happened.
+  public func validationLoss() throws -> Double { try meanLoss(over: validation) }
 
   /// Mean loss over the whole validation part: windows at offsets 0, ctx, 2·ctx, …, so every
   /// validation byte after the first is predicted once (as the reference's `--eval_full`).
-  public func fullValidationLoss() -> Double {
-    meanLoss(over: Array(stride(from: data.trainCount, to: data.bytes.count - data.context, by: data.context)))
+  public func fullValidationLoss() throws -> Double {
+    try meanLoss(over: Array(stride(from: data.trainCount, to: data.bytes.count - data.context, by: data.context)))
   }
 
   /// Mean loss of the windows at `offsets` (absolute), in batches, without recording a tape.
-  func meanLoss(over offsets: [Int]) -> Double {
-    Tape.withoutRecording {
+  func meanLoss(over offsets: [Int]) throws -> Double {
+    try Tape.withoutRecording {
       var total = 0.0
       for start in stride(from: 0, to: offsets.count, by: config.batch) {
         let chunk = Array(offsets[start..<min(start + config.batch, offsets.count)])
@@ -112,6 +113,7 @@ public final class Trainer {
         let targets = Tensor(ids: y, shape: [chunk.count, data.context], on: backend)
         total += Double(model.loss(tokens, targets: targets).item()) * Double(chunk.count)
       }
+      try backend.synchronize()
       return total / Double(max(1, offsets.count))
     }
   }
@@ -129,7 +131,7 @@ public final class Trainer {
     var recentRate = 0.0
     if step >= config.steps {
       // Resumed from a checkpoint taken after the last step: only the final evaluation is left.
-      lastValidation = validationLoss()
+      lastValidation = try validationLoss()
     }
     while step < config.steps {
       try observe(
@@ -152,6 +154,7 @@ public final class Trainer {
       let last = step == config.steps
       if step % max(1, config.logEvery) == 0 || last {
         let mean = Double(lossSum.item()) / Double(stepsInSum)
+        try backend.synchronize()  // a device failure is an error, not a diverged loss
         guard mean.isFinite else { throw TrainingDiverged(step: step, loss: mean) }
         lastTrain = mean
         backend.execute(.fill(lossSum.view, 0))
@@ -163,7 +166,7 @@ public final class Trainer {
       trainedTokens += tokensPerStep
       recentRate = Double(tokensPerStep) / max(seconds, 1e-9)
       if (config.evalEvery > 0 && step % config.evalEvery == 0) || last {
-        lastValidation = validationLoss()
+        lastValidation = try validationLoss()
         guard lastValidation.isFinite else { throw TrainingDiverged(step: step, loss: lastValidation) }
         try observe(.validationLoss(step: step, loss: lastValidation, tokens: self.tokens))
       }

@@ -35,17 +35,19 @@ public struct TrainingBenchmark: Sendable {
     public var nNonEmbedding: Int
     /// 6·N_total·tokens/s, as the reference reports it.
     public var modelFlopsPerSecond: Double
-    /// The machine's measured fp32 peak: a large single-precision matrix multiply on `threads` threads.
+    /// The device's measured fp32 peak: a large single-precision matrix multiply (`measuredPeak`).
     public var peakFlopsPerSecond: Double
     public var mfu: Double
     public var peakRssMib: Double
     public var finalLoss: Double
+    /// The backend's name: `cpu`, `vulkan:0 (…)`.
+    public var device: String
 
     enum CodingKeys: String, CodingKey {
       case nLayer = "n_layer"
       case dModel = "d_model"
       case nHead = "n_head"
-      case ctx, batch, threads, mfu
+      case ctx, batch, threads, mfu, device
       case timedSteps = "timed_steps"
       case msPerStep = "ms_per_step"
       case tokensPerSecond = "tokens_per_second"
@@ -60,7 +62,8 @@ public struct TrainingBenchmark: Sendable {
 
   /// Runs the benchmark; `afterWarmup` is called once the untimed steps are done (a profiler
   /// resets there).
-  public func run(on backend: any Backend = CPUBackend.shared, afterWarmup: () -> Void = {}) -> Result {
+  /// - Throws: the backend's device failure, if one happened.
+  public func run(on backend: any Backend = CPUBackend.shared, afterWarmup: () -> Void = {}) throws -> Result {
     CPUBackend.setThreads(threads)
     let gpt = GPT(model, on: backend, seed: 1337)
     let optimizer = AdamW(schedule: .constant(peak: 3e-4))
@@ -82,33 +85,46 @@ public struct TrainingBenchmark: Sendable {
       tape.backward(loss)
       optimizer.step(gpt.arena, step: step, totalSteps: warmup + steps)
       lastLoss = loss
+      try backend.synchronize()  // a step is timed until its work is done, on any device
       let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
       if step >= warmup { times.append(seconds) }
     }
     let median = times.sorted()[times.count / 2]
     let tokensPerSecond = Double(batch * model.context) / median
     let modelFlops = 6 * Double(model.totalParameters) * tokensPerSecond
-    let peak = Self.measuredPeak()
+    let peak = try Self.measuredPeak(on: backend)
     return Result(
       nLayer: model.layers, dModel: model.width, nHead: model.heads, ctx: model.context, batch: batch, threads: threads,
       timedSteps: steps, msPerStep: median * 1000, tokensPerSecond: tokensPerSecond, nTotal: model.totalParameters,
       nNonEmbedding: model.nonEmbeddingParameters, modelFlopsPerSecond: modelFlops, peakFlopsPerSecond: peak,
-      mfu: modelFlops / peak, peakRssMib: Self.peakResidentMiB(), finalLoss: Double(lastLoss.item()))
+      mfu: modelFlops / peak, peakRssMib: Self.peakResidentMiB(), finalLoss: Double(lastLoss.item()),
+      device: backend.name)
   }
 
-  /// fp32 FLOP/s of a 1024³ matrix multiply on the current threads (best of 5).
-  public static func measuredPeak() -> Double {
-    let n = 1024
-    let backend = CPUBackend.shared
-    let a = Tensor.full([n, n], 0.5, on: backend)
-    let b = Tensor.full([n, n], 0.25, on: backend)
+  /// fp32 FLOP/s of an n³ matrix multiply on `backend` (best of `repeats`, after one warm-up):
+  /// 1024³ on the current CPU threads; 512³ on other devices, a compromise between a GPU's
+  /// launch overhead and a CPU-type Vulkan device's slowness.
+  public static func measuredPeak(on backend: any Backend = CPUBackend.shared) throws -> Double {
+    let cpu = backend is CPUBackend
+    let n = cpu ? 1024 : 512
+    return try matmulFlopsPerSecond(m: n, n: n, k: n, repeats: cpu ? 5 : 3, on: backend)
+  }
+
+  /// fp32 FLOP/s (2·m·n·k per multiply) of C = A·B on `backend`: the best of `repeats` timed
+  /// multiplies after one untimed one, each waited for.
+  public static func matmulFlopsPerSecond(m: Int, n: Int, k: Int, repeats: Int, on backend: any Backend) throws
+    -> Double
+  {
+    let a = Tensor.full([m, k], 0.5, on: backend)
+    let b = Tensor.full([k, n], 0.25, on: backend)
     var best = Double.infinity
-    for _ in 0..<5 {
+    for round in 0...repeats {
       let start = DispatchTime.now().uptimeNanoseconds
       _ = Tensor.matmul(a, b)
-      best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+      try backend.synchronize()
+      if round > 0 { best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
     }
-    return 2 * Double(n * n * n) / best
+    return 2 * Double(m) * Double(n) * Double(k) / best
   }
 
   /// The process's peak resident memory in MiB.

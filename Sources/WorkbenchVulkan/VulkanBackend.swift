@@ -60,10 +60,13 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
     let limit = min(256, device.maxInvocations, device.maxGroupSize)
     elementwiseBlock = 1 << (Int.bitWidth - 1 - limit.leadingZeroBitCount)  // a power of two (reductions)
     attentionBlock = min(64, elementwiseBlock)
+    // 64×64 tiles of 256 threads on GPUs; a CPU-type device runs a workgroup on one core, where
+    // fewer invocations between barriers are faster.
     let large = MatmulTiles(bm: 64, bn: 64, bk: 16, tm: 4, tn: 4)
-    let small = MatmulTiles(bm: 32, bn: 32, bk: 8, tm: 4, tn: 4)
+    let small = MatmulTiles(bm: 32, bn: 32, bk: 16, tm: 4, tn: 4)
     matmulTiles =
-      large.threads <= min(device.maxInvocations, device.maxGroupSize) && large.sharedBytes <= device.maxSharedMemory
+      device.isGPU && large.threads <= min(device.maxInvocations, device.maxGroupSize)
+        && large.sharedBytes <= device.maxSharedMemory
       ? large : small
     if environment["WORKBENCH_PROFILE"] == "1" { wbvk_set_profiling(created, 1) }
   }
@@ -127,7 +130,8 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
     guard count > 0 else { return }
     lock.withLock { state in
       guard state.failure == nil else { return }
-      let status = wbvk_write(context, buffer.handle, UInt64(view.offset * elementSize), bytes.baseAddress, UInt64(count))
+      let status = wbvk_write(
+        context, buffer.handle, UInt64(view.offset * elementSize), bytes.baseAddress, UInt64(count))
       if status != WBVK_OK { record(VulkanError.last(status), in: &state) }
     }
   }
@@ -250,6 +254,14 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
     }
   }
 
+  /// Threads per workgroup of the one-workgroup-per-row shaders: the row's length rounded up to a
+  /// power of two, between 32 and the elementwise block, so short rows do not idle most threads.
+  private func rowBlock(_ columns: Int) -> UInt32 {
+    var block = 32
+    while block < columns && block < elementwiseBlock { block *= 2 }
+    return UInt32(min(block, elementwiseBlock))
+  }
+
   /// Workgroups for `n` items at `block` per workgroup, for shaders that stride over the rest.
   private func strideGroups(_ n: Int, _ block: Int) -> Int { max(1, min((n + block - 1) / block, 65535)) }
 
@@ -263,7 +275,9 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
     let chunk = chunkElements
     for start in stride(from: 0, to: out.count, by: chunk) {
       let n = min(chunk, out.count - start)
-      func part(_ v: BufferView?) -> BufferView { v.map { $0.count == 1 && op == 3 ? $0 : $0.subview(start, count: n) } ?? out.subview(start, count: n) }
+      func part(_ v: BufferView?) -> BufferView {
+        v.map { $0.count == 1 && op == 3 ? $0 : $0.subview(start, count: n) } ?? out.subview(start, count: n)
+      }
       dispatch(
         "elementwise", label: label, constants: [UInt32(elementwiseBlock)],
         views: [out.subview(start, count: n), part(x), part(dy), part(y)],
@@ -318,11 +332,11 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
         groups: ((d.n + t.bn - 1) / t.bn, (d.m + t.bm - 1) / t.bm, d.batch))
     case .layerNormForward(let y, let mean, let rstd, let x, let w, let b, let rows, let columns, let eps):
       dispatch(
-        "layernorm_forward", label: label, constants: [block], views: [y, mean, rstd, x, w, b],
+        "layernorm_forward", label: label, constants: [rowBlock(columns)], views: [y, mean, rstd, x, w, b],
         parameters: [UInt32(rows), UInt32(columns), eps.bitPattern], groups: (min(rows, 65535), 1, 1))
     case .layerNormBackward(let dx, let dw, let db, let dy, let x, let w, let mean, let rstd, let rows, let columns):
       dispatch(
-        "layernorm_backward", label: label, constants: [block], views: [dx, dy, x, w, mean, rstd],
+        "layernorm_backward", label: label, constants: [rowBlock(columns)], views: [dx, dy, x, w, mean, rstd],
         parameters: [UInt32(rows), UInt32(columns)], groups: (min(rows, 65535), 1, 1))
       dispatch(
         "layernorm_backward_parameters", label: label, constants: [block], views: [dw, db, dy, x, mean, rstd],
@@ -348,11 +362,12 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
         groups: ((batch * heads + attentionBlock - 1) / attentionBlock, 1, 1))
     case .crossEntropyForward(let losses, let logits, let targets, let rows, let vocabulary):
       dispatch(
-        "cross_entropy_forward", label: label, constants: [block], views: [losses, logits, targets],
+        "cross_entropy_forward", label: label, constants: [rowBlock(vocabulary)], views: [losses, logits, targets],
         parameters: [UInt32(rows), UInt32(vocabulary)], groups: (min(rows, 65535), 1, 1))
     case .crossEntropyBackward(let dLogits, let logits, let targets, let dLoss, let rows, let vocabulary, let scale):
       dispatch(
-        "cross_entropy_backward", label: label, constants: [block], views: [dLogits, logits, targets, dLoss],
+        "cross_entropy_backward", label: label, constants: [rowBlock(vocabulary)],
+        views: [dLogits, logits, targets, dLoss],
         parameters: [UInt32(rows), UInt32(vocabulary), scale.bitPattern], groups: (min(rows, 65535), 1, 1))
     case .embeddingForward(let out, let table, let ids, let rows, let columns):
       dispatch(

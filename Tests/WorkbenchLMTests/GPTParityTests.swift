@@ -29,22 +29,37 @@ struct ParityFixture {
   }
 
   func floats(_ file: String) throws -> [Float] { try SharedReference.floats("gpt-parity/\(name)/\(file)") }
-  func tokens(_ file: String) throws -> Tensor {
-    Tensor(
-      ids: try SharedReference.int32s("gpt-parity/\(name)/\(file)"), shape: [batch, config.context],
-      on: CPUBackend.shared)
+  func tokens(_ file: String, on backend: any Backend) throws -> Tensor {
+    Tensor(ids: try SharedReference.int32s("gpt-parity/\(name)/\(file)"), shape: [batch, config.context], on: backend)
   }
+}
+
+/// Where the parity tests run: the CPU always, and the Vulkan test device (lavapipe in CI, with
+/// the validation layer) where there is one.
+enum ParityDevice: String, CaseIterable, CustomTestStringConvertible, Sendable {
+  case cpu, vulkan
+
+  var backend: (any Backend)? { self == .cpu ? CPUBackend.shared : TestVulkan.backend }
+  var testDescription: String { rawValue }
+
+  static var available: [ParityDevice] { allCases.filter { $0.backend != nil } }
+}
+
+/// The parity checks for both fixtures on every available device.
+let parityCases: [(String, ParityDevice)] = ["tiny", "small"].flatMap { name in
+  ParityDevice.available.map { (name, $0) }
 }
 
 @Suite(.enabled(if: SharedReference.available, "../shared/reference is absent: PyTorch parity tests skipped"))
 struct GPTParityTests {
-  @Test(arguments: ["tiny", "small"])
-  func logitsLossAndGradientsMatchPyTorch(_ name: String) throws {
+  @Test(arguments: parityCases)
+  func logitsLossAndGradientsMatchPyTorch(_ name: String, _ device: ParityDevice) throws {
     let fixture = try ParityFixture(name)
-    let model = GPT(fixture.config, on: CPUBackend.shared, seed: 0)
+    let backend = try #require(device.backend)
+    let model = GPT(fixture.config, on: backend, seed: 0)
     model.load(try fixture.floats("params.f32"))
-    let tokens = try fixture.tokens("tokens.i32")
-    let targets = try fixture.tokens("targets.i32")
+    let tokens = try fixture.tokens("tokens.i32", on: backend)
+    let targets = try fixture.tokens("targets.i32", on: backend)
     #expect(fixture.config.nonEmbeddingParameters == model.config.nonEmbeddingParameters)
     #expect(model.flat().count == fixture.config.totalParameters)
 
@@ -68,13 +83,14 @@ struct GPTParityTests {
     expectClose(gradients, expected.map(Double.init), tolerance: 1e-5 * fixture.maxGradient, "\(name) gradients")
   }
 
-  @Test(arguments: ["tiny", "small"])
-  func oneAdamWStepMatchesPyTorch(_ name: String) throws {
+  @Test(arguments: parityCases)
+  func oneAdamWStepMatchesPyTorch(_ name: String, _ device: ParityDevice) throws {
     let fixture = try ParityFixture(name)
-    let model = GPT(fixture.config, on: CPUBackend.shared, seed: 0)
+    let backend = try #require(device.backend)
+    let model = GPT(fixture.config, on: backend, seed: 0)
     model.load(try fixture.floats("params.f32"))
     // The reference gradients go straight into the gradient arena: this checks the optimizer alone.
-    let reference = GPT(fixture.config, on: CPUBackend.shared, seed: 0)
+    let reference = GPT(fixture.config, on: backend, seed: 0)
     reference.load(try fixture.floats("grads.f32"))
     model.arena.gradients.copy(from: reference.arena.values)
     model.arena.adamWStep(learningRate: 1e-3, weightDecay: 0.1)
@@ -82,13 +98,14 @@ struct GPTParityTests {
       model.flat(), try fixture.floats("params_after1.f32").map(Double.init), tolerance: 1e-6, "\(name) after 1 step")
   }
 
-  @Test(arguments: ["tiny", "small"])
-  func tenAdamWStepsMatchPyTorch(_ name: String) throws {
+  @Test(arguments: parityCases)
+  func tenAdamWStepsMatchPyTorch(_ name: String, _ device: ParityDevice) throws {
     let fixture = try ParityFixture(name)
-    let model = GPT(fixture.config, on: CPUBackend.shared, seed: 0)
+    let backend = try #require(device.backend)
+    let model = GPT(fixture.config, on: backend, seed: 0)
     model.load(try fixture.floats("params.f32"))
-    let tokens = try fixture.tokens("tokens.i32")
-    let targets = try fixture.tokens("targets.i32")
+    let tokens = try fixture.tokens("tokens.i32", on: backend)
+    let targets = try fixture.tokens("targets.i32", on: backend)
     let optimizer = AdamW(schedule: .constant(peak: 1e-3), weightDecay: 0.1, clipNorm: nil)
     var losses: [Double] = []
     for step in 0..<10 {

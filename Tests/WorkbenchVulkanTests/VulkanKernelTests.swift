@@ -32,7 +32,8 @@ func expectSameOnBoth(
       "\(what): buffer \(index) differs at \(worst.at): \(worst.at >= 0 ? a[worst.at] : 0) on Vulkan, \(worst.at >= 0 ? e[worst.at] : 0) on the CPU (relative error \(worst.error))",
       sourceLocation: sourceLocation)
   }
-  #expect(gpu.validationMessages == before, "\(what): the validation layer reported problems", sourceLocation: sourceLocation)
+  #expect(
+    gpu.validationMessages == before, "\(what): the validation layer reported problems", sourceLocation: sourceLocation)
 }
 
 func randomFloats(_ count: Int, seed: UInt64, _ lo: Double = -1, _ hi: Double = 1) -> [Float] {
@@ -153,9 +154,13 @@ struct VulkanKernelTests {
     let w = randomFloats(columns, seed: 23), b = randomFloats(columns, seed: 24)
     expectSameOnBoth(
       "layerNorm \(rows)×\(columns)",
-      floats: [randomFloats(rows * columns, seed: 25), [Float](repeating: 0, count: rows), [Float](repeating: 0, count: rows), x, w, b]
+      floats: [
+        randomFloats(rows * columns, seed: 25), [Float](repeating: 0, count: rows), [Float](repeating: 0, count: rows),
+        x, w, b,
+      ]
     ) { f, _ in
-      .layerNormForward(y: f[0], mean: f[1], rstd: f[2], x: f[3], weight: f[4], bias: f[5], rows: rows, columns: columns, eps: 1e-5)
+      .layerNormForward(
+        y: f[0], mean: f[1], rstd: f[2], x: f[3], weight: f[4], bias: f[5], rows: rows, columns: columns, eps: 1e-5)
     }
     // the saved statistics, as the forward pass leaves them
     let stats = CPUBackend.shared.layerNormStatistics(x, rows: rows, columns: columns)
@@ -186,7 +191,8 @@ struct VulkanKernelTests {
     let out = Tensor.empty([rows]), lse = Tensor.empty([lseCount])
     let q = Tensor(qkv, shape: [qkv.count], on: CPUBackend.shared)
     CPUBackend.shared.execute(
-      .attentionForward(out: out.view, lse: lse.view, qkv: q.view, batch: batch, time: time, channels: channels, heads: heads))
+      .attentionForward(
+        out: out.view, lse: lse.view, qkv: q.view, batch: batch, time: time, channels: channels, heads: heads))
     expectSameOnBoth(
       "attention backward B\(batch) T\(time) C\(channels) H\(heads)",
       floats: [randomFloats(qkv.count, seed: 33), randomFloats(rows, seed: 34), qkv, out.toArray(), lse.toArray()]
@@ -203,7 +209,8 @@ struct VulkanKernelTests {
         floats: [randomFloats(batch * channels, seed: 36), cache]
       ) { f, _ in
         .attentionDecode(
-          out: f[0], cache: f[1], batch: batch, position: position, capacity: capacity, channels: channels, heads: heads)
+          out: f[0], cache: f[1], batch: batch, position: position, capacity: capacity, channels: channels, heads: heads
+        )
       }
     }
   }
@@ -213,7 +220,9 @@ struct VulkanKernelTests {
     let (rows, vocabulary) = shape
     let logits = randomFloats(rows * vocabulary, seed: 37, -4, 4)
     let targets = (0..<rows).map { Int32($0 == 1 ? -1 : ($0 * 37) % vocabulary) }
-    expectSameOnBoth("cross-entropy \(rows)×\(vocabulary)", floats: [randomFloats(rows, seed: 38), logits], ints: [targets]) {
+    expectSameOnBoth(
+      "cross-entropy \(rows)×\(vocabulary)", floats: [randomFloats(rows, seed: 38), logits], ints: [targets]
+    ) {
       f, i in .crossEntropyForward(losses: f[0], logits: f[1], targets: i[0], rows: rows, vocabulary: vocabulary)
     }
     expectSameOnBoth(

@@ -113,8 +113,7 @@ public struct GPTTrainingPlugin: ExperimentPlugin {
       evalEvery: config.evaluation.every, evalWindows: config.evaluation.windows,
       validationSeed: config.evaluation.seed,
       logEvery: t.logEvery, checkpointEvery: config.checkpointEvery, seed: seed)
-    let backend = CPUBackend.shared
-    context.device = "cpu (\(CPUBackend.threads) threads)"
+    let backend = context.backend
     let gpt = GPT(model, on: backend, seed: seed)
     let checkpoint = context.checkpointURL
     let resuming = FileManager.default.fileExists(atPath: checkpoint.path)
@@ -163,7 +162,7 @@ public struct GPTTrainingPlugin: ExperimentPlugin {
     }
     try context.log("tokens_per_second", step: result.steps, value: result.tokensPerSecond, tokens: result.tokens)
     if config.evaluation.full {
-      let full = trainer.fullValidationLoss()
+      let full = try trainer.fullValidationLoss()
       try context.log("val_loss_full", step: result.steps, value: full, tokens: result.tokens)
       try context.log("val_bits_per_byte_full", step: result.steps, value: full / log(2), tokens: result.tokens)
     }
