@@ -16,12 +16,14 @@ final class VulkanBuffer: DeviceBuffer, @unchecked Sendable {
 
 /// The Vulkan backend: every kernel is a compute shader from `shaders/`, recorded into command
 /// buffers and submitted only when the host reads a value (or a command buffer fills). Failures
-/// while recording (out of memory, a lost device) are kept and thrown by `synchronize()`, which
-/// the trainer calls whenever it reads the loss.
+/// while recording (out of memory, a lost device) are kept, the work after them is skipped, and
+/// `synchronize()` throws them — the trainer calls it whenever it reads the loss.
 public final class VulkanBackend: Backend, @unchecked Sendable {
   public let device: VulkanDevice
   public let name: String
   nonisolated(unsafe) private let context: OpaquePointer
+  /// What `allocate` hands out after a failure, until `synchronize()` reports it.
+  nonisolated(unsafe) private let placeholder: OpaquePointer
   private let lock = Mutex<State>(State())
   private let elementwiseBlock: Int
   private let attentionBlock: Int
@@ -54,7 +56,15 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
     var created: OpaquePointer?
     let status = Self.cacheDirectory.path.withCString { wbvk_create(Int32(index), validate ? 1 : 0, $0, &created) }
     guard status == WBVK_OK, let created else { throw VulkanError.last(status) }
+    var spare: OpaquePointer?
+    let reserved = wbvk_buffer_create(created, 4, &spare)
+    guard reserved == WBVK_OK, let spare else {
+      let error = VulkanError.last(reserved)
+      wbvk_destroy(created)
+      throw error
+    }
     context = created
+    placeholder = spare
     device = VulkanDevice(index: index, info: wbvk_info(created).pointee)
     name = "vulkan:\(index) (\(device.name))"
     let limit = min(256, device.maxInvocations, device.maxGroupSize)
@@ -103,9 +113,9 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
       }
       if status != WBVK_OK || handle == nil {
         record(VulkanError.last(status), in: &state)
-        // A stand-in so the caller can go on until `synchronize()` reports the failure.
-        _ = wbvk_buffer_create(context, 4, &handle)
-        return VulkanBuffer(handle: handle!, byteCount: 0)
+        // A stand-in so the caller can go on until `synchronize()` reports the failure (nothing
+        // is recorded once a failure is kept, so it is never bound).
+        return VulkanBuffer(handle: placeholder, byteCount: 0)
       }
       return VulkanBuffer(handle: handle!, byteCount: bytes)
     }
@@ -114,8 +124,9 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
   public func recycle(_ buffer: any DeviceBuffer) {
     let buffer = unsafeDowncast(buffer, to: VulkanBuffer.self)
     lock.withLock { state in
+      guard buffer.handle != placeholder else { return }
       // Safe to reuse at once: every command waits for the ones recorded before it.
-      if buffer.byteCount > 0 && state.pooledBytes + buffer.byteCount <= Self.poolLimit {
+      if state.pooledBytes + buffer.byteCount <= Self.poolLimit {
         state.free[buffer.byteCount, default: []].append(buffer)
         state.pooledBytes += buffer.byteCount
       } else {
@@ -160,7 +171,12 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
         let status = wbvk_finish(context)
         if status != WBVK_OK { record(VulkanError.last(status), in: &state) }
       }
-      if let failure = state.failure { throw failure }
+      if let failure = state.failure {
+        // Everything since the failure was skipped; the caller abandons that work. A lost device
+        // stays lost, but after running out of memory the backend can be used again.
+        if failure.kind != .deviceLost { state.failure = nil }
+        throw failure
+      }
     }
   }
 

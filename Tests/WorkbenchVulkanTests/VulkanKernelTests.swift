@@ -284,3 +284,40 @@ extension CPUBackend {
 extension Tensor {
   static func empty(_ shape: [Int]) -> Tensor { Tensor(empty: shape, on: CPUBackend.shared) }
 }
+
+@Suite(.enabled(if: TestVulkan.available, Comment(rawValue: TestVulkan.skipMessage)))
+struct VulkanFailureTests {
+  /// A tensor larger than the device can allocate: the op after it is skipped, `synchronize()`
+  /// throws an out-of-memory error that says what to do, and the backend works again afterwards.
+  @Test func outOfMemoryIsReportedBySynchronizeAndRecoverable() throws {
+    let index = try #require(TestVulkan.backend).device.index
+    let gpu = try VulkanBackend(index: index, validation: true)  // its own context: others run meanwhile
+    let huge = Tensor(empty: [1 << 30], on: gpu)  // 4 GiB
+    gpu.execute(.fill(huge.view, 1))
+    #expect(throws: VulkanError.self) { try gpu.synchronize() }
+    do {
+      try gpu.synchronize()
+    } catch {
+      Issue.record("the failure was reported twice: \(error)")
+    }
+    let small = Tensor([1, 2, 3], shape: [3], on: gpu)
+    gpu.execute(.affine(out: small.view, x: small.view, scale: 2, shift: 1))
+    #expect(small.toArray() == [3, 5, 7])
+    try gpu.synchronize()
+    #expect(gpu.validationMessages == 0)
+  }
+
+  @Test func theFailureMessageNamesTheSizeAndTheWayOut() throws {
+    let index = try #require(TestVulkan.backend).device.index
+    let gpu = try VulkanBackend(index: index)
+    _ = Tensor(empty: [1 << 30], on: gpu)
+    do {
+      try gpu.synchronize()
+      Issue.record("no error for a 4 GiB tensor")
+    } catch let error as VulkanError {
+      #expect(error.kind == .outOfDeviceMemory)
+      #expect(
+        error.message.contains("4294967296 bytes") && error.message.contains("smaller model or batch"), "\(error)")
+    }
+  }
+}
