@@ -3,7 +3,7 @@ import PackageDescription
 
 /// Experiment plugins compiled into workbench: one folder each under `plugins/`, one target each,
 /// and one entry each in `ExperimentRegistry` (a test checks that the three agree).
-let plugins = ["CurveSweep", "GPTTraining", "ScalingSweep"]
+let plugins = ["CurveSweep", "GPTTraining", "InstructionTuning", "ScalingSweep"]
 /// Plugins built on other plugins (the scaling sweep trains through gpt-train).
 let pluginDependencies: [String: [Target.Dependency]] = ["ScalingSweep": ["GPTTrainingPlugin"]]
 

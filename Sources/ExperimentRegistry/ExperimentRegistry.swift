@@ -1,5 +1,6 @@
 import CurveSweepPlugin
 import GPTTrainingPlugin
+import InstructionTuningPlugin
 import ScalingSweepPlugin
 import WorkbenchKit
 
@@ -10,6 +11,7 @@ public enum ExperimentRegistry {
   public static let plugins: [AnyExperimentPlugin] = [
     AnyExperimentPlugin(CurveSweepPlugin.self),
     AnyExperimentPlugin(GPTTrainingPlugin.self),
+    AnyExperimentPlugin(InstructionTuningPlugin.self),
     AnyExperimentPlugin(ScalingSweepPlugin.self),
   ]
 
@@ -17,6 +19,7 @@ public enum ExperimentRegistry {
   public static let folders: [String: String] = [
     CurveSweepPlugin.id: "CurveSweep",
     GPTTrainingPlugin.id: "GPTTraining",
+    InstructionTuningPlugin.id: "InstructionTuning",
     ScalingSweepPlugin.id: "ScalingSweep",
   ]
 }

@@ -3,6 +3,7 @@ import Foundation
 import WorkbenchLM
 import WorkbenchRunLog
 import WorkbenchTensor
+import WorkbenchVulkan
 
 struct GenerateCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -17,7 +18,12 @@ struct GenerateCommand: ParsableCommand {
 
   @Option(name: .customLong("run"), help: "The run: its key, a unique key prefix, or its id.") var runReference: String?
   @Option(name: .shortAndLong, help: "Use the most recently finished run of this experiment.") var experiment: String?
-  @Option(name: .shortAndLong, help: "The text to continue.") var prompt: String
+  @Option(name: .shortAndLong, help: "The text to continue (byte-level models).") var prompt: String?
+  @Option(help: "For instruction-tuned runs: the instruction (a task definition).") var instruction: String?
+  @Option(help: "For instruction-tuned runs: the input the instruction applies to.") var input: String?
+  @Option(
+    help: "For instruction-tuned runs: the prompt layout (def, pos, def+pos, …; demonstrations need a suite task).")
+  var encoding: InstructionEncoding = .definition
   @Option(help: "Tokens (bytes) to generate.") var maxTokens = 200
   @Option(help: "0 picks the most likely byte each time; higher is more random.") var temperature = 0.0
   @Option(help: "Sample among the k most likely bytes only.") var topK: Int?
@@ -28,7 +34,10 @@ struct GenerateCommand: ParsableCommand {
 
   func validate() throws {
     if (runReference == nil) == (experiment == nil) { throw ValidationError("give one of --run and --experiment") }
-    if prompt.isEmpty { throw ValidationError("--prompt must not be empty") }
+    if prompt?.isEmpty == true { throw ValidationError("--prompt must not be empty") }
+    if prompt == nil && (instruction == nil || input == nil) {
+      throw ValidationError("give --prompt, or --instruction and --input for an instruction-tuned run")
+    }
     if maxTokens < 0 || temperature < 0 { throw ValidationError("--max-tokens and --temperature must be 0 or more") }
     if let topK, topK < 1 { throw ValidationError("--top-k must be at least 1") }
   }
@@ -59,6 +68,14 @@ struct GenerateCommand: ParsableCommand {
       throw CLIError(
         "run \(record.key.prefix(8)) has no checkpoint (it is \(record.status.rawValue), or its plugin keeps no model)")
     }
+    if record.plugin == "instruction-tuning" {
+      return try answerSideBySide(record, runLog: runLog, tuned: URL(fileURLWithPath: artifact.path))
+    }
+    guard let prompt else {
+      throw CLIError(
+        "run \(record.key.prefix(8)) is a byte-level model: give --prompt (--instruction is for instruction-tuned runs)"
+      )
+    }
     let url = URL(fileURLWithPath: artifact.path)
     let header: Checkpoint
     do {
@@ -75,5 +92,44 @@ struct GenerateCommand: ParsableCommand {
       options: SamplingOptions(maxTokens: maxTokens, temperature: temperature, topK: topK, seed: seed))
     try backend.synchronize()
     emit(prompt + tokenizer.decode(output))
+  }
+
+  /// The lecture's "serendipity" slide: the base model continues the prompt, the tuned model
+  /// answers it.
+  private func answerSideBySide(_ record: RunRecord, runLog: RunLog, tuned: URL) throws {
+    guard let instruction, let input else {
+      throw CLIError("run \(record.key.prefix(8)) is instruction-tuned: give --instruction and --input")
+    }
+    let config = (try? JSONSerialization.jsonObject(with: Data(record.config.utf8))) as? [String: Any]
+    let suiteSeed = (config?["suite_seed"] as? Int) ?? 0
+    let suite = TaskSuite(seed: UInt64(suiteSeed))
+    let data = InstructionData(suite: suite)
+    let text = encoding.prompt(definition: instruction, input: input)
+    let unknown = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init).filter {
+      data.tokenizer.encode($0) == [1]
+    }
+    if !unknown.isEmpty {
+      writeStandardErrorLine("words outside the suite's vocabulary (read as <unk>): \(unknown.joined(separator: ", "))")
+    }
+    let prompt = [data.tokenizer.endOfTextID] + data.tokenizer.encode(text)
+    var answers: [(String, String)] = []
+    let base = try runLog.artifacts(runID: record.id!).last { $0.kind == "base-checkpoint" }
+    let backend = try device.select().backend
+    for (label, url) in [("base model", base.map { URL(fileURLWithPath: $0.path) }), ("tuned model", tuned)] {
+      guard let url else { continue }
+      let header: Checkpoint
+      do { header = try Checkpoint.read(from: url) } catch { throw CLIError("\(error)") }
+      let model = GPT(header.model, on: backend, seed: 0)
+      _ = try Checkpoint.read(from: url, into: model)
+      let output = try GreedyDecoder(model: model, batch: 1).decode([prompt], maxTokens: min(maxTokens, 40), stop: 0)[0]
+      answers.append((label, data.tokenizer.decode(output)))
+    }
+    emit(text)
+    let width = max(12, answers.map(\.0.count).max() ?? 0)
+    for (label, answer) in answers {
+      emit(
+        label.padding(toLength: width, withPad: " ", startingAt: 0) + "│ "
+          + answer.replacingOccurrences(of: "\n", with: " ⏎ "))
+    }
   }
 }

@@ -18,6 +18,15 @@ public struct Checkpoint: Codable, Sendable, Equatable {
 
   static let magic = Data("workbench-checkpoint 1\n".utf8)
 
+  public init(model: GPTConfig, step: Int, adamStep: Int, samplerState: UInt64, tokens: Int, arenaCount: Int) {
+    self.model = model
+    self.step = step
+    self.adamStep = adamStep
+    self.samplerState = samplerState
+    self.tokens = tokens
+    self.arenaCount = arenaCount
+  }
+
   /// Writes `model`'s arena and this header to `url` (temporary file, then rename).
   public func write(_ gpt: GPT, to url: URL) throws {
     var data = Self.magic

@@ -1,0 +1,253 @@
+import WorkbenchNN
+import WorkbenchTensor
+
+/// Turns the suite into token rows: pretraining text (definitions and inputs, no answers) and
+/// tuning examples (prompt, answer, `<eos>`) whose loss covers the answer only.
+public struct InstructionData: Sendable {
+  public let suite: TaskSuite
+  public let tokenizer: WordTokenizer
+  /// Tokens per row: the longest prompt of any task in any encoding, with its answer, fits.
+  public let context: Int
+
+  public init(suite: TaskSuite) {
+    self.suite = suite
+    tokenizer = WordTokenizer(suite: suite)
+    var longest = 0
+    for task in suite.tasks {
+      let instance = suite.testInstances(task, count: 1)[0]
+      for encoding in InstructionEncoding.allCases {
+        let prompt = encoding.prompt(task, input: instance.input, suite: suite)
+        longest = max(longest, tokenizer.encode(prompt + instance.outputs[0]).count + 2)
+      }
+    }
+    context = (longest + 15) / 16 * 16
+  }
+
+  /// The prompt's tokens for `input` of `task`, after an `<eos>` that marks where a text begins
+  /// (examples are packed one after another in training rows).
+  public func prompt(_ task: InstructionTask, input: String, encoding: InstructionEncoding) -> [Int32] {
+    [tokenizer.endOfTextID] + tokenizer.encode(encoding.prompt(task, input: input, suite: suite))
+  }
+
+  /// One example as an unpadded sequence: inputs and next-token targets (−1 but on the answer and
+  /// its `<eos>`), for packing several into a row.
+  public func sequence(_ task: InstructionTask, instance: InstructionInstance, encoding: InstructionEncoding)
+    -> (tokens: [Int32], targets: [Int32], answerTokens: Int)
+  {
+    let prompt = prompt(task, input: instance.input, encoding: encoding)
+    let answer = tokenizer.encode(instance.outputs[0]) + [tokenizer.endOfTextID]
+    let sequence = prompt + answer
+    let answerStart = prompt.count
+    let tokens = Array(sequence.dropLast())
+    let targets = (0..<tokens.count).map { i in i + 1 >= answerStart ? sequence[i + 1] : -1 }
+    return (tokens, targets, answer.count)
+  }
+
+  /// One pretraining row: definitions and inputs of random tasks and sentences stating the
+  /// lexicon's facts ("the fox is an animal ."), one after another, every token a target — the
+  /// language of the suite and what its words mean, without a single task's answer.
+  public func pretrainingRow(_ g: inout SuiteGenerator) -> (tokens: [Int32], targets: [Int32]) {
+    var sequence: [Int32] = []
+    while sequence.count < context + 1 {
+      if g.int(0...9) < 3 {
+        sequence += tokenizer.encode(Lexicon.fact(&g) + "\n\n")
+        continue
+      }
+      let task = g.pick(suite.tasks)
+      let instance = task.instance(&g)
+      let text =
+        "Definition: " + punctuated(task.definition(g.int(0...(task.family.definitions.count - 1))))
+        + "\n\nInput: " + punctuated(instance.input) + "\n\n"
+      sequence += tokenizer.encode(text)
+    }
+    return (Array(sequence[0..<context]), Array(sequence[1...context]))
+  }
+}
+
+/// Pretraining and instruction tuning of a GPT on the suite.
+public final class InstructionTrainer {
+  public let model: GPT
+  public let data: InstructionData
+
+  public init(model: GPT, data: InstructionData) {
+    self.model = model
+    self.data = data
+  }
+
+  /// Runs `steps` AdamW steps on rows from `row`; `observe(step, loss)` sees the mean loss of
+  /// every `every`-th step (reading it synchronises the device) and may throw to stop.
+  func train(
+    steps: Int, batch: Int, optimizer: AdamW, every: Int,
+    row: () -> (tokens: [Int32], targets: [Int32], weight: Int),
+    observe: (Int, Double) throws -> Void
+  ) throws {
+    let backend = model.arena.values.backend
+    let context = data.context
+    for step in 0..<steps {
+      var ids: [Int32] = []
+      var targets: [Int32] = []
+      var weight = 0
+      ids.reserveCapacity(batch * context)
+      for _ in 0..<batch {
+        let r = row()
+        ids += r.tokens
+        targets += r.targets
+        weight += r.weight
+      }
+      let tokens = Tensor(ids: ids, shape: [batch, context], on: backend)
+      let goals = Tensor(ids: targets, shape: [batch, context], on: backend)
+      let tape = Tape()
+      let loss = tape.record { model.loss(tokens, targets: goals, normalizer: max(1, weight)) }
+      model.arena.zeroGradients()
+      tape.backward(loss)
+      optimizer.step(model.arena, step: step, totalSteps: steps)
+      if (step + 1) % every == 0 || step + 1 == steps {
+        let value = Double(loss.item())
+        try backend.synchronize()
+        try observe(step + 1, value)
+      }
+    }
+  }
+
+  /// Language modelling on the suite's text without answers.
+  public func pretrain(
+    steps: Int, batch: Int, learningRate: Double, seed: UInt64, observe: (Int, Double) throws -> Void
+  ) throws {
+    var g = SuiteGenerator(seed: seed ^ 0x9E7_2A1)
+    let optimizer = AdamW(schedule: .cosine(peak: learningRate, warmup: min(50, steps / 10)))
+    try train(
+      steps: steps, batch: batch, optimizer: optimizer, every: 25,
+      row: {
+        let r = data.pretrainingRow(&g)
+        return (r.tokens, r.targets, data.context)
+      }, observe: observe)
+  }
+
+  /// Tuning on `tasks`: each row a uniformly drawn task, a fresh instance (never one of the
+  /// task's test inputs when it has others) and an encoding of `encodings`.
+  public func finetune(
+    tasks: [InstructionTask], encodings: [InstructionEncoding], steps: Int, batch: Int, learningRate: Double,
+    warmup: Int, seed: UInt64, testInstances: Int, instancesPerTask: Int = 0, observe: (Int, Double) throws -> Void
+  ) throws {
+    guard !tasks.isEmpty, steps > 0 else { return }
+    var g = SuiteGenerator(seed: seed ^ 0xF1_7E7)
+    let avoid = Dictionary(
+      uniqueKeysWithValues: tasks.map {
+        ($0.name, Set(data.suite.testInstances($0, count: testInstances).map(\.input)))
+      })
+    // With a cap, each task draws from a fixed pool of that many instances.
+    var pools: [String: [InstructionInstance]] = [:]
+    if instancesPerTask > 0 {
+      for task in tasks {
+        pools[task.name] = (0..<instancesPerTask).map { _ in
+          data.suite.trainingInstance(task, avoiding: avoid[task.name]!, &g)
+        }
+      }
+    }
+    let optimizer = AdamW(schedule: .cosine(peak: learningRate, warmup: warmup))
+    let context = data.context
+    var pending: (tokens: [Int32], targets: [Int32], answerTokens: Int)?
+    try train(
+      steps: steps, batch: batch, optimizer: optimizer, every: 25,
+      row: {
+        // Examples are packed into the row one after another (each starts with its own prompt);
+        // one that does not fit starts the next row.
+        var tokens: [Int32] = []
+        var targets: [Int32] = []
+        var weight = 0
+        while true {
+          let example: (tokens: [Int32], targets: [Int32], answerTokens: Int)
+          if let waiting = pending {
+            example = waiting
+            pending = nil
+          } else {
+            let task = g.pick(tasks)
+            let instance =
+              pools[task.name].map { g.pick($0) } ?? data.suite.trainingInstance(task, avoiding: avoid[task.name]!, &g)
+            example = data.sequence(task, instance: instance, encoding: g.pick(encodings))
+          }
+          if !tokens.isEmpty && tokens.count + example.tokens.count > context {
+            pending = example
+            break
+          }
+          tokens += example.tokens.prefix(context - tokens.count)
+          targets += example.targets.prefix(context - targets.count)
+          weight += example.answerTokens
+          if tokens.count >= context { break }
+        }
+        let padding = context - tokens.count
+        tokens += [Int32](repeating: data.tokenizer.endOfTextID, count: padding)
+        targets += [Int32](repeating: -1, count: padding)
+        return (tokens, targets, weight)
+      }, observe: observe)
+  }
+}
+
+/// One scored answer.
+public struct InstructionPrediction: Sendable {
+  public let task: InstructionTask
+  public let input: String
+  public let prediction: String
+  public let references: [String]
+  public let exactMatch: Double
+  public let rougeL: Double
+
+  /// The score of the task's own metric (exact match or ROUGE-L), 0…1.
+  public var score: Double { task.metric == .exactMatch ? exactMatch : rougeL }
+}
+
+/// Greedy answers to the test instances of tasks, scored like SNI, and the heuristic baselines.
+public struct InstructionEvaluator {
+  public let data: InstructionData
+
+  public init(data: InstructionData) { self.data = data }
+
+  /// The model's answers to `instances` test instances of each task.
+  public func evaluate(
+    _ model: GPT, tasks: [InstructionTask], instances: Int, encoding: InstructionEncoding, maxTokens: Int
+  ) throws -> [InstructionPrediction] {
+    var items: [(InstructionTask, InstructionInstance)] = []
+    for task in tasks {
+      for instance in data.suite.testInstances(task, count: instances) { items.append((task, instance)) }
+    }
+    let prompts = items.map { data.prompt($0.0, input: $0.1.input, encoding: encoding) }
+    let outputs = try GreedyDecoder(model: model).decode(
+      prompts, maxTokens: maxTokens, stop: data.tokenizer.endOfTextID)
+    return zip(items, outputs).map { item, output in
+      let text = data.tokenizer.decode(output)
+      return InstructionPrediction(
+        task: item.0, input: item.1.input, prediction: text, references: item.1.outputs,
+        exactMatch: InstructionMetrics.exactMatch(prediction: text, references: item.1.outputs),
+        rougeL: InstructionMetrics.rougeL(prediction: text, references: item.1.outputs))
+    }
+  }
+
+  /// SNI's heuristic baselines, scored by the same metrics: copy the instance's input, copy the
+  /// first demonstration's output, and (classification tasks) answer the task's most frequent
+  /// test label — ROUGE-L / exact-match pairs per baseline.
+  public func baselines(tasks: [InstructionTask], instances: Int) -> [String: [InstructionPrediction]] {
+    var result: [String: [InstructionPrediction]] = [:]
+    for task in tasks {
+      let test = data.suite.testInstances(task, count: instances)
+      let demo = data.suite.examples(task).positive[0].output
+      var counts: [String: Int] = [:]
+      for instance in test { counts[instance.outputs[0], default: 0] += 1 }
+      let majority = counts.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key ?? demo
+      let guesses: [(String, (InstructionInstance) -> String)] = [
+        ("copy-input", { $0.input }), ("copy-demo-output", { _ in demo }),
+        ("majority-label", { _ in task.labels == nil ? demo : majority }),
+      ]
+      for (name, guess) in guesses {
+        for instance in test {
+          let text = guess(instance)
+          result[name, default: []].append(
+            InstructionPrediction(
+              task: task, input: instance.input, prediction: text, references: instance.outputs,
+              exactMatch: InstructionMetrics.exactMatch(prediction: text, references: instance.outputs),
+              rougeL: InstructionMetrics.rougeL(prediction: text, references: instance.outputs)))
+        }
+      }
+    }
+    return result
+  }
+}
