@@ -15,7 +15,7 @@ public struct InstructionTuningPlugin: ExperimentPlugin {
   public typealias Config = InstructionTuningConfig
 
   public static let id = "instruction-tuning"
-  public static let version = "1"
+  public static let version = "2"
   public static let summary = "Instruction tuning on K tasks; unseen-task generalisation vs K and model size"
   public static let configKeys = [
     ConfigKey("model", "{n_layer, d_model, n_head}", sweepable: true, "model shape; a list sweeps over shapes"),

@@ -49,16 +49,23 @@ public struct InstructionData: Sendable {
   public func pretrainingRow(_ g: inout SuiteGenerator) -> (tokens: [Int32], targets: [Int32]) {
     var sequence: [Int32] = []
     while sequence.count < context + 1 {
-      if g.int(0...9) < 3 {
+      switch g.int(0...9) {
+      case 0...2:
         sequence += tokenizer.encode(Lexicon.fact(&g) + "\n\n")
-        continue
+      case 3...5:
+        // Text that repeats itself, as natural text repeats names and phrases: what teaches a
+        // language model to copy (induction heads), a skill most tasks here build on.
+        let words = g.letters(3...7) + (g.int(0...1) == 0 ? [] : g.digitList(1...3))
+        let text = words.joined(separator: " ")
+        sequence += tokenizer.encode(text + " .\n" + text + " .\n\n")
+      default:
+        let task = g.pick(suite.tasks)
+        let instance = task.instance(&g)
+        let text =
+          "Definition: " + punctuated(task.definition(g.int(0...(task.family.definitions.count - 1))))
+          + "\n\nInput: " + punctuated(instance.input) + "\n\n"
+        sequence += tokenizer.encode(text)
       }
-      let task = g.pick(suite.tasks)
-      let instance = task.instance(&g)
-      let text =
-        "Definition: " + punctuated(task.definition(g.int(0...(task.family.definitions.count - 1))))
-        + "\n\nInput: " + punctuated(instance.input) + "\n\n"
-      sequence += tokenizer.encode(text)
     }
     return (Array(sequence[0..<context]), Array(sequence[1...context]))
   }
