@@ -65,7 +65,9 @@ let package = Package(
     .testTarget(name: "WorkbenchTensorTests", dependencies: ["WorkbenchTensor", "WorkbenchTestSupport"]),
     .testTarget(
       name: "WorkbenchVulkanTests", dependencies: ["WorkbenchVulkan", "WorkbenchTensor", "WorkbenchTestSupport"]),
-    .testTarget(name: "WorkbenchLMTests", dependencies: ["WorkbenchLM", "WorkbenchNN", "WorkbenchTestSupport"]),
+    .testTarget(
+      name: "WorkbenchLMTests", dependencies: ["WorkbenchLM", "WorkbenchNN", "WorkbenchTestSupport"],
+      exclude: ["Data"]),  // test data the tests read by path
     .testTarget(
       name: "WorkbenchRunLogTests",
       dependencies: ["WorkbenchRunLog", "WorkbenchTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),

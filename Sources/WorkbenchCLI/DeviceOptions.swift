@@ -20,15 +20,17 @@ struct DeviceOptions: ParsableArguments {
     do {
       let selected = try DeviceSelector.select(try DeviceChoice(parsing: device))
       if let note = selected.note, !quiet { writeStandardErrorLine(note) }
-      if ProcessInfo.processInfo.environment["WORKBENCH_PROFILE"] == "1" {
-        atexit { printVulkanProfiles() }
-      }
+      if ProcessInfo.processInfo.environment["WORKBENCH_PROFILE"] == "1" { registerProfileAtExit }
       return selected
     } catch let error as VulkanError {
       throw CLIError("--device \(device): \(error)")
     }
   }
 }
+
+/// Prints the profile table when the process exits (registered once, however often a device is
+/// selected).
+private let registerProfileAtExit: Void = { atexit { printVulkanProfiles() } }()
 
 /// With WORKBENCH_PROFILE=1: device time per kernel, from Vulkan timestamp queries, on stderr.
 func printVulkanProfiles() {

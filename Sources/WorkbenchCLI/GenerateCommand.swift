@@ -102,16 +102,15 @@ struct GenerateCommand: ParsableCommand {
     }
     let config = (try? JSONSerialization.jsonObject(with: Data(record.config.utf8))) as? [String: Any]
     let suiteSeed = (config?["suite_seed"] as? Int) ?? 0
-    let suite = TaskSuite(seed: UInt64(suiteSeed))
-    let data = InstructionData(suite: suite)
+    let tokenizer = WordTokenizer(suite: TaskSuite(seed: UInt64(suiteSeed)))
     let text = encoding.prompt(definition: instruction, input: input)
     let unknown = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init).filter {
-      data.tokenizer.encode($0) == [1]
+      tokenizer.encode($0) == [1]
     }
     if !unknown.isEmpty {
       writeStandardErrorLine("words outside the suite's vocabulary (read as <unk>): \(unknown.joined(separator: ", "))")
     }
-    let prompt = [data.tokenizer.endOfTextID] + data.tokenizer.encode(text)
+    let prompt = [tokenizer.endOfTextID] + tokenizer.encode(text)
     var answers: [(String, String)] = []
     let base = try runLog.artifacts(runID: record.id!).last { $0.kind == "base-checkpoint" }
     let backend = try device.select().backend
@@ -122,7 +121,7 @@ struct GenerateCommand: ParsableCommand {
       let model = GPT(header.model, on: backend, seed: 0)
       _ = try Checkpoint.read(from: url, into: model)
       let output = try GreedyDecoder(model: model, batch: 1).decode([prompt], maxTokens: min(maxTokens, 40), stop: 0)[0]
-      answers.append((label, data.tokenizer.decode(output)))
+      answers.append((label, tokenizer.decode(output)))
     }
     emit(text)
     let width = max(12, answers.map(\.0.count).max() ?? 0)

@@ -13,11 +13,14 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 
   /// A generator for one purpose of one run: different `stream` values give independent streams.
   public init(seed: Int, stream: String) {
+    state = UInt64(bitPattern: Int64(seed)) ^ Self.hash(stream)
+  }
+
+  /// The 64-bit FNV-1a hash of `text`: a stable name for a stream, a cache file, a config.
+  public static func hash(_ text: String) -> UInt64 {
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for byte in stream.utf8 {
-      hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
-    }
-    state = UInt64(bitPattern: Int64(seed)) ^ hash
+    for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+    return hash
   }
 
   public mutating func next() -> UInt64 {

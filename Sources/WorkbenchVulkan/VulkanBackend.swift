@@ -284,19 +284,20 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
   /// Elements per dispatch of elementwise shaders: a binding never exceeds the storage range.
   private var chunkElements: Int { Int(min(device.maxStorageRange, 1 << 31)) / 4 - 1024 }
 
+  /// An elementwise shader over `out`, in chunks no binding of which exceeds the storage range;
+  /// `scalar` (the clip's Σg²) is bound whole to every chunk.
   private func elementwise(
-    _ label: String, out: BufferView, x: BufferView? = nil, dy: BufferView? = nil, y: BufferView? = nil, op: UInt32,
-    a: Float = 0, b: Float = 0
+    _ label: String, out: BufferView, x: BufferView? = nil, dy: BufferView? = nil, y: BufferView? = nil,
+    scalar: BufferView? = nil, op: UInt32, a: Float = 0, b: Float = 0
   ) {
     let chunk = chunkElements
     for start in stride(from: 0, to: out.count, by: chunk) {
       let n = min(chunk, out.count - start)
-      func part(_ v: BufferView?) -> BufferView {
-        v.map { $0.count == 1 && op == 3 ? $0 : $0.subview(start, count: n) } ?? out.subview(start, count: n)
-      }
+      let part = out.subview(start, count: n)
+      func slice(_ v: BufferView?) -> BufferView { v?.subview(start, count: n) ?? part }
       dispatch(
         "elementwise", label: label, constants: [UInt32(elementwiseBlock)],
-        views: [out.subview(start, count: n), part(x), part(dy), part(y)],
+        views: [part, scalar ?? slice(x), slice(dy), slice(y)],
         parameters: [UInt32(n), op, a.bitPattern, b.bitPattern], groups: (strideGroups(n, elementwiseBlock), 1, 1))
     }
   }
@@ -316,7 +317,7 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
     case .unaryBackward(let op, let dx, let dy, let x, let y):
       elementwise(label, out: dx, x: x, dy: dy, y: y, op: 30 + UInt32(op.rawValue))
     case .clipByNorm(let g, let sumSquares, let maxNorm):
-      elementwise(label, out: g, x: sumSquares, op: 3, a: maxNorm)
+      elementwise(label, out: g, scalar: sumSquares, op: 3, a: maxNorm)
     case .binary(let op, let out, let a, let b, let shape, let strideA, let strideB):
       guard let (dims, strides) = collapse(shape, [Tensor.strides(of: shape), strideA, strideB], maxRank: 6) else {
         return fail("binary op over \(shape.count) dimensions that do not merge to 6")

@@ -165,8 +165,7 @@ public struct InstructionTuningPlugin: ExperimentPlugin {
     let description =
       "L\(config.model.layers) d\(config.model.width) h\(config.model.heads) suite\(config.suiteSeed) "
       + "steps\(p.steps) batch\(p.batch) lr\(p.lr) seed\(seed) v\(Self.version)"
-    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-    for byte in description.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+    let hash = SeededGenerator.hash(description)
     let folder = context.directory.deletingLastPathComponent().appendingPathComponent("bases")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     return folder.appendingPathComponent(String(format: "base-%016llx.bin", hash))

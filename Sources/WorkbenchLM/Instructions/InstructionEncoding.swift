@@ -44,19 +44,14 @@ public enum InstructionEncoding: String, Sendable, CaseIterable, Codable {
   ) -> String {
     var text = ""
     if hasDefinition { text += "Definition: " + punctuated(definition) + "\n\n" }
-    for (i, example) in positives.prefix(positiveCount).enumerated() {
-      text +=
-        " Positive Example \(i + 1) -\nInput: " + punctuated(example.input) + "\n Output: "
-        + punctuated(example.output) + "\n"
-      if explanations { text += " Explanation: " + punctuated(example.explanation) + "\n" }
-      text += "\n"
-    }
-    for (i, example) in negatives.prefix(negativeCount).enumerated() {
-      text +=
-        " Negative Example \(i + 1) -\nInput: " + punctuated(example.input) + "\n Output: "
-        + punctuated(example.output) + "\n"
-      if explanations { text += " Explanation: " + punctuated(example.explanation) + "\n" }
-      text += "\n"
+    for (kind, examples, count) in [("Positive", positives, positiveCount), ("Negative", negatives, negativeCount)] {
+      for (i, example) in examples.prefix(count).enumerated() {
+        text +=
+          " \(kind) Example \(i + 1) -\nInput: " + punctuated(example.input) + "\n Output: "
+          + punctuated(example.output) + "\n"
+        if explanations { text += " Explanation: " + punctuated(example.explanation) + "\n" }
+        text += "\n"
+      }
     }
     text += "Now complete the following example -\nInput: " + punctuated(input) + "\nOutput: "
     return text

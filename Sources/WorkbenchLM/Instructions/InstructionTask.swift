@@ -1,3 +1,5 @@
+import WorkbenchTensor
+
 /// The schema of an instruction task, as Super-NaturalInstructions writes its tasks: a definition
 /// (in several paraphrases), positive examples with explanations, negative examples, and
 /// instances with one or more reference outputs. Text is word tokens joined by single spaces.
@@ -71,7 +73,7 @@ public struct InstructionTask: Sendable, Hashable {
 
   /// A new instance: input words and the solved output; classification tasks draw `label`
   /// when given (label-balanced test sets).
-  public func instance(_ generator: inout SuiteGenerator, label: String? = nil) -> InstructionInstance {
+  public func instance(_ generator: inout SeededGenerator, label: String? = nil) -> InstructionInstance {
     for _ in 0..<200 {
       let input = family.generate(binding, &generator)
       let output = family.solve(binding, input)
@@ -84,7 +86,7 @@ public struct InstructionTask: Sendable, Hashable {
 
   /// A positive example: an instance with the family's explanation.
   /// Generation tasks prefer an input the task changes (a `remove b` example that has a b).
-  public func positiveExample(_ generator: inout SuiteGenerator, label: String? = nil) -> InstructionExample {
+  public func positiveExample(_ generator: inout SeededGenerator, label: String? = nil) -> InstructionExample {
     var instance = instance(&generator, label: label)
     for _ in 0..<20 where labels == nil && instance.outputs[0] == instance.input {
       instance = self.instance(&generator, label: label)
@@ -94,7 +96,7 @@ public struct InstructionTask: Sendable, Hashable {
 
   /// A negative example: a plausible wrong output (what a sibling operation would give) and why
   /// it is wrong.
-  public func negativeExample(_ generator: inout SuiteGenerator) -> InstructionExample {
+  public func negativeExample(_ generator: inout SeededGenerator) -> InstructionExample {
     for _ in 0..<200 {
       let input = family.generate(binding, &generator)
       let right = family.solve(binding, input)
@@ -112,20 +114,11 @@ public struct InstructionTask: Sendable, Hashable {
 /// Words joined by spaces; an empty answer is the word `none`.
 func render(_ words: [String]) -> String { words.isEmpty ? "none" : words.joined(separator: " ") }
 
-/// A seeded generator for the suite (SplitMix64): the same seed gives the same suite everywhere.
-public struct SuiteGenerator: RandomNumberGenerator, Sendable {
-  var state: UInt64
+extension SeededGenerator {
+  /// The suite's random choices: the generator started one increment past the seed, so the
+  /// same seed gives the same suite everywhere.
+  init(suiteSeed seed: UInt64) { self.init(seed: seed &+ 0x9E37_79B9_7F4A_7C15) }
 
-  public init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-
-  public mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-
-  public mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
-  public mutating func pick<T>(_ values: [T]) -> T { values[Int.random(in: 0..<values.count, using: &self)] }
+  mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
+  mutating func pick<T>(_ values: [T]) -> T { values[Int.random(in: 0..<values.count, using: &self)] }
 }

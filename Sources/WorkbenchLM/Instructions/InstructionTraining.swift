@@ -46,7 +46,7 @@ public struct InstructionData: Sendable {
   /// One pretraining row: definitions and inputs of random tasks and sentences stating the
   /// lexicon's facts ("the fox is an animal ."), one after another, every token a target — the
   /// language of the suite and what its words mean, without a single task's answer.
-  public func pretrainingRow(_ g: inout SuiteGenerator) -> (tokens: [Int32], targets: [Int32]) {
+  public func pretrainingRow(_ g: inout SeededGenerator) -> (tokens: [Int32], targets: [Int32]) {
     var sequence: [Int32] = []
     while sequence.count < context + 1 {
       switch g.int(0...9) {
@@ -120,7 +120,7 @@ public final class InstructionTrainer {
   public func pretrain(
     steps: Int, batch: Int, learningRate: Double, seed: UInt64, observe: (Int, Double) throws -> Void
   ) throws {
-    var g = SuiteGenerator(seed: seed ^ 0x9E7_2A1)
+    var g = SeededGenerator(suiteSeed: seed ^ 0x9E7_2A1)
     let optimizer = AdamW(schedule: .cosine(peak: learningRate, warmup: min(50, steps / 10)))
     try train(
       steps: steps, batch: batch, optimizer: optimizer, every: 25,
@@ -137,7 +137,7 @@ public final class InstructionTrainer {
     warmup: Int, seed: UInt64, testInstances: Int, instancesPerTask: Int = 0, observe: (Int, Double) throws -> Void
   ) throws {
     guard !tasks.isEmpty, steps > 0 else { return }
-    var g = SuiteGenerator(seed: seed ^ 0xF1_7E7)
+    var g = SeededGenerator(suiteSeed: seed ^ 0xF1_7E7)
     let avoid = Dictionary(
       uniqueKeysWithValues: tasks.map {
         ($0.name, Set(data.suite.testInstances($0, count: testInstances).map(\.input)))

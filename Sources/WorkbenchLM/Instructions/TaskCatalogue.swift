@@ -1,3 +1,5 @@
+import WorkbenchTensor
+
 /// The families of workbench's instruction suite: small, exactly solvable operations on lists of
 /// letters and digits, a closed lexicon and a toy grammar, in twelve categories.
 enum Lexicon {
@@ -30,7 +32,7 @@ enum Lexicon {
   static let animals = nouns.filter { $0.kind == "animal" }
 
   /// A sentence of pretraining text stating one fact of the lexicon.
-  static func fact(_ g: inout SuiteGenerator) -> String {
+  static func fact(_ g: inout SeededGenerator) -> String {
     let n = g.pick(nouns)
     switch g.int(0...3) {
     case 0: return "the \(n.noun) is a \(n.kind) ."
@@ -46,7 +48,7 @@ enum Lexicon {
   static let factWords = ["is", "a", "one", "two", "opposite", "of", ",", "the", "."]
 }
 
-extension SuiteGenerator {
+extension SeededGenerator {
   /// A list of 3…7 letters; `containing` puts that letter in it with probability `chance`.
   mutating func letters(_ count: ClosedRange<Int> = 3...7, containing x: String? = nil, chance: Double = 0.75)
     -> [String]
@@ -99,7 +101,7 @@ private func parseSentence(_ words: [String]) -> (subject: Int, verb: Int, objec
   return (s, v, o)
 }
 
-private func letterList(_ b: TaskBinding, _ g: inout SuiteGenerator) -> [String] { g.letters(containing: b["x"]) }
+private func letterList(_ b: TaskBinding, _ g: inout SeededGenerator) -> [String] { g.letters(containing: b["x"]) }
 
 /// Every family of the suite, in a fixed order.
 let taskCatalogue: [TaskFamily] =
@@ -352,7 +354,7 @@ private let yesNo = ["yes", "no"]
 
 private func yesNoFamily(
   _ name: String, bindings b: [TaskBinding] = [[:]], definitions: [String],
-  generate: @escaping @Sendable (TaskBinding, inout SuiteGenerator) -> [String],
+  generate: @escaping @Sendable (TaskBinding, inout SeededGenerator) -> [String],
   test: @escaping @Sendable (TaskBinding, [String]) -> Bool
 ) -> TaskFamily {
   TaskFamily(

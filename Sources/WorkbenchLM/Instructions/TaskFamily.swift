@@ -1,3 +1,5 @@
+import WorkbenchTensor
+
 /// The twelve categories of the suite, after Super-NaturalInstructions' evaluation categories.
 public enum TaskCategory: String, CaseIterable, Sendable, Codable {
   case positional = "positional-selection"
@@ -35,18 +37,18 @@ public final class TaskFamily: Sendable, Hashable {
   public let bindings: [TaskBinding]
   /// The label words, for classification families.
   public let labels: [String]?
-  let generate: @Sendable (TaskBinding, inout SuiteGenerator) -> [String]
+  let generate: @Sendable (TaskBinding, inout SeededGenerator) -> [String]
   let solve: @Sendable (TaskBinding, [String]) -> [String]
-  let wrong: @Sendable (TaskBinding, [String], inout SuiteGenerator) -> [String]
+  let wrong: @Sendable (TaskBinding, [String], inout SeededGenerator) -> [String]
 
   public var metric: InstructionMetric { category.metric }
 
   init(
     _ name: String, _ category: TaskCategory, bindings: [TaskBinding] = [[:]], labels: [String]? = nil,
     definitions: [String], explanation: String, wrongExplanation: String,
-    generate: @escaping @Sendable (TaskBinding, inout SuiteGenerator) -> [String],
+    generate: @escaping @Sendable (TaskBinding, inout SeededGenerator) -> [String],
     solve: @escaping @Sendable (TaskBinding, [String]) -> [String],
-    wrong: @escaping @Sendable (TaskBinding, [String], inout SuiteGenerator) -> [String]
+    wrong: @escaping @Sendable (TaskBinding, [String], inout SeededGenerator) -> [String]
   ) {
     precondition(definitions.count >= 3, "\(name): give at least three definitions")
     self.name = name

@@ -1,3 +1,5 @@
+import WorkbenchTensor
+
 /// workbench's instruction-task suite: every task of the catalogue, generated from a seed (nothing
 /// is downloaded), with the split that decides what a model is tuned on and what measures
 /// generalisation, at four levels of novelty:
@@ -28,7 +30,7 @@ public struct TaskSuite: Sendable {
 
   public init(seed: UInt64 = 0) {
     self.seed = seed
-    var generator = SuiteGenerator(seed: seed ^ 0x5EED_5917)
+    var generator = SeededGenerator(suiteSeed: seed ^ 0x5EED_5917)
     var tiers: [String: Tier] = [:]
     var heldOutFamilies: Set<String> = []
     for category in TaskCategory.allCases where !Self.heldOutCategories.contains(category) {
@@ -66,7 +68,7 @@ public struct TaskSuite: Sendable {
   /// `count` of the seen tasks, a nested prefix of one seeded order that goes round the seen
   /// families (so a few tasks still span many families): K = 4, 8, 16, … are subsets of each other.
   public func seenSubset(_ count: Int, seed subsetSeed: UInt64) -> [InstructionTask] {
-    var generator = SuiteGenerator(seed: seed &+ 0xC0FFEE &+ subsetSeed &* 7919)
+    var generator = SeededGenerator(suiteSeed: seed &+ 0xC0FFEE &+ subsetSeed &* 7919)
     var byFamily: [[InstructionTask]] = []
     for family in taskCatalogue {
       let seen = family.tasks.filter { tiers[$0.name] == .seen }
@@ -83,20 +85,18 @@ public struct TaskSuite: Sendable {
   }
 
   /// A generator private to one task and purpose, the same in every process.
-  func generator(_ task: InstructionTask, _ purpose: String) -> SuiteGenerator {
+  func generator(_ task: InstructionTask, _ purpose: String) -> SeededGenerator {
     Self.generator(task, purpose, seed: seed)
   }
 
-  static func generator(_ task: InstructionTask, _ purpose: String, seed: UInt64) -> SuiteGenerator {
-    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-    for byte in (task.name + "/" + purpose).utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
-    return SuiteGenerator(seed: seed ^ hash)
+  static func generator(_ task: InstructionTask, _ purpose: String, seed: UInt64) -> SeededGenerator {
+    SeededGenerator(suiteSeed: seed ^ SeededGenerator.hash(task.name + "/" + purpose))
   }
 
   /// The task's fixed demonstrations: two positive and two negative examples (SNI fixes them per
   /// task). Classification tasks show two different labels.
   public func examples(_ task: InstructionTask) -> (positive: [InstructionExample], negative: [InstructionExample]) {
-    demonstrations[task.name] ?? Self.makeExamples(task, seed: seed)
+    demonstrations[task.name]!  // every task of the catalogue has them
   }
 
   private static func makeExamples(_ task: InstructionTask, seed: UInt64)
@@ -128,7 +128,7 @@ public struct TaskSuite: Sendable {
 
   /// Training instances of a task: fresh draws from `seed`, avoiding the test inputs where the
   /// task has inputs enough to spare.
-  public func trainingInstance(_ task: InstructionTask, avoiding test: Set<String>, _ g: inout SuiteGenerator)
+  public func trainingInstance(_ task: InstructionTask, avoiding test: Set<String>, _ g: inout SeededGenerator)
     -> InstructionInstance
   {
     var instance = task.instance(&g)
