@@ -256,23 +256,25 @@ wbvk_status wbvk_enumerate(wbvk_device_info *infos, int capacity, int *count) {
   *count = 0;
   wbvk_instance_table vk;
   wbvk_status status = wbvk_load_loader(&vk);
-  if (status != WBVK_OK) return status;
-  VkInstance instance;
-  status = create_instance(&vk, 0, NULL, &instance);
-  if (status != WBVK_OK) return status;
-  uint32_t n = 0;
-  VkResult result = vk.vkEnumeratePhysicalDevices(instance, &n, NULL);
-  VkPhysicalDevice devices[64];
-  if (n > 64) n = 64;
-  if (result == VK_SUCCESS) result = vk.vkEnumeratePhysicalDevices(instance, &n, devices);
-  if (result != VK_SUCCESS && result != VK_INCOMPLETE) {
-    vk.vkDestroyInstance(instance, NULL);
-    return wbvk_vk_fail(NULL, result, "listing Vulkan devices");
+  VkInstance instance = VK_NULL_HANDLE;
+  if (status == WBVK_OK) status = create_instance(&vk, 0, NULL, &instance);
+  if (status == WBVK_OK) {
+    uint32_t n = 0;
+    VkPhysicalDevice devices[64];
+    VkResult result = vk.vkEnumeratePhysicalDevices(instance, &n, NULL);
+    if (n > 64) n = 64;
+    if (result == VK_SUCCESS) result = vk.vkEnumeratePhysicalDevices(instance, &n, devices);
+    if (result != VK_SUCCESS && result != VK_INCOMPLETE) {
+      status = wbvk_vk_fail(NULL, result, "listing Vulkan devices");
+    } else {
+      for (uint32_t i = 0; i < n && (int)i < capacity; i++) describe(&vk, devices[i], &infos[i]);
+      *count = (int)n < capacity ? (int)n : capacity;
+    }
   }
-  for (uint32_t i = 0; i < n && (int)i < capacity; i++) describe(&vk, devices[i], &infos[i]);
-  *count = (int)n < capacity ? (int)n : capacity;
-  vk.vkDestroyInstance(instance, NULL);
-  return WBVK_OK;
+  // Listing devices leaves nothing loaded: a CPU run that only asked `auto` keeps its memory.
+  if (instance && vk.vkDestroyInstance) vk.vkDestroyInstance(instance, NULL);
+  if (vk.library) dlclose(vk.library);
+  return status;
 }
 
 static int has_device_extension(wbvk_context *ctx, const char *name) {
