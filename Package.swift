@@ -3,9 +3,12 @@ import PackageDescription
 
 /// Experiment plugins compiled into workbench: one folder each under `plugins/`, one target each,
 /// and one entry each in `ExperimentRegistry` (a test checks that the three agree).
-let plugins = ["CurveSweep", "GPTTraining", "InstructionTuning", "ScalingSweep"]
-/// Plugins built on other plugins (the scaling sweep trains through gpt-train).
-let pluginDependencies: [String: [Target.Dependency]] = ["ScalingSweep": ["GPTTrainingPlugin"]]
+let plugins = ["CurveSweep", "GPTTraining", "InstructionTuning", "PromptSensitivity", "ScalingSweep"]
+/// Plugins built on other plugins (the scaling sweep trains through gpt-train; prompt sensitivity
+/// probes instruction-tuned models).
+let pluginDependencies: [String: [Target.Dependency]] = [
+  "ScalingSweep": ["GPTTrainingPlugin"], "PromptSensitivity": ["InstructionTuningPlugin"],
+]
 
 let package = Package(
   name: "workbench",

@@ -1,6 +1,7 @@
 import CurveSweepPlugin
 import GPTTrainingPlugin
 import InstructionTuningPlugin
+import PromptSensitivityPlugin
 import ScalingSweepPlugin
 import WorkbenchKit
 
@@ -12,6 +13,7 @@ public enum ExperimentRegistry {
     AnyExperimentPlugin(CurveSweepPlugin.self),
     AnyExperimentPlugin(GPTTrainingPlugin.self),
     AnyExperimentPlugin(InstructionTuningPlugin.self),
+    AnyExperimentPlugin(PromptSensitivityPlugin.self),
     AnyExperimentPlugin(ScalingSweepPlugin.self),
   ]
 
@@ -20,6 +22,7 @@ public enum ExperimentRegistry {
     CurveSweepPlugin.id: "CurveSweep",
     GPTTrainingPlugin.id: "GPTTraining",
     InstructionTuningPlugin.id: "InstructionTuning",
+    PromptSensitivityPlugin.id: "PromptSensitivity",
     ScalingSweepPlugin.id: "ScalingSweep",
   ]
 }

@@ -78,6 +78,29 @@ public final class RunContext: @unchecked Sendable {
       owner: owner)
   }
 
+  /// The file of kind `kind` (default: the final model, `checkpoint`) of another finished run of
+  /// the log, given by key, key prefix or id — for runs that build on another run's model.
+  /// - Throws: `ReusedRunError` saying what is missing: no such run, not finished, no such file.
+  public func artifact(ofRun reference: String, kind: String = "checkpoint") throws -> URL {
+    guard let run = try log.run(matching: reference) else {
+      throw ReusedRunError("no run '\(reference)' in the log \(log.path)")
+    }
+    guard run.status == .finished else {
+      throw ReusedRunError("run \(run.key.prefix(12)) is \(run.status.rawValue), not finished")
+    }
+    guard let file = try log.artifacts(runID: run.id!).last(where: { $0.kind == kind }),
+      FileManager.default.fileExists(atPath: file.path)
+    else {
+      throw ReusedRunError("run \(run.key.prefix(12)) has no \(kind) file (its plugin keeps none, or it was deleted)")
+    }
+    return URL(fileURLWithPath: file.path)
+  }
+
+  /// `artifact(ofRun:kind:)`, or nil when the log has no such finished run with that file.
+  public func existingArtifact(ofRun reference: String, kind: String = "checkpoint") throws -> URL? {
+    do { return try artifact(ofRun: reference, kind: kind) } catch is ReusedRunError { return nil }
+  }
+
   /// Writes buffered metrics to the log now.
   public func flush() throws {
     guard !buffer.isEmpty else { return }
@@ -146,6 +169,9 @@ public final class AnalysisContext: @unchecked Sendable {
     try log.metrics(runID: run.id!, name: name)
   }
 
+  /// Every metric of a run.
+  public func metrics(of run: RunRecord) throws -> [MetricRecord] { try log.metrics(runID: run.id!) }
+
   /// Stores a fit and links it to the runs it used.
   @discardableResult
   public func storeFit(
@@ -164,3 +190,9 @@ public final class AnalysisContext: @unchecked Sendable {
 #elseif canImport(Darwin)
   import Darwin
 #endif
+
+/// Another run's file that a run needs cannot be used.
+public struct ReusedRunError: Error, CustomStringConvertible, Sendable {
+  public let description: String
+  public init(_ description: String) { self.description = description }
+}

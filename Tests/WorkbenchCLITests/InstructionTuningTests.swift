@@ -60,6 +60,52 @@ private let tinySweep = """
     #expect(side.stdout.contains("Definition: remove each b from the list ."))
   }
 
+  @Test func aRunReusesAnotherRunsModelByKey() throws {
+    folder.write("tiny.yaml", tinySweep)
+    let first = try WorkbenchProcess.run(["run", "tiny.yaml", "--device", "cpu", "-q"], in: folder.url)
+    #expect(first.status == 0, "\(first.stderr)")
+    let tuned = try #require(try runs(in: log).first { $0.config.contains("\"tasks\":4") })
+    // K = 0 on the K = 4 run's model: no pretraining, no tuning — the same model, the same answers
+    folder.write(
+      "reuse.yaml",
+      """
+      plugin: instruction-tuning
+      name: reuse
+      seed: 0
+      model: {n_layer: 1, d_model: 16, n_head: 2}
+      tasks: 0
+      pretraining: {from_run: \(tuned.key.prefix(10))}
+      finetuning: {steps: 0}
+      evaluation: {instances: 1, max_tokens: 4}
+      """)
+    let reuse = try WorkbenchProcess.run(["run", "reuse.yaml", "--device", "cpu", "-q"], in: folder.url)
+    #expect(reuse.status == 0, "\(reuse.stderr)")
+    let scores = { (experiment: String) in
+      try sqlite3(
+        self.log,
+        """
+        SELECT m.name || '=' || m.value FROM metric m JOIN run r ON r.id = m.run_id
+        JOIN experiment e ON e.id = r.experiment_id
+        WHERE e.name = '\(experiment)' AND m.name LIKE 'score.unseen-binding.task.%' \(
+          experiment == "tiny-instruct" ? "AND r.key = '\(tuned.key)'" : "")
+        ORDER BY m.name
+        """, readOnly: true
+      ).stdout
+    }
+    let original = try scores("tiny-instruct")
+    let reused = try scores("reuse")
+    #expect(!original.isEmpty && reused == original)
+
+    // a reference that is not in the log: one line, a failed run, exit 1
+    folder.write(
+      "missing.yaml",
+      "plugin: instruction-tuning\nname: missing\nmodel: {n_layer: 1, d_model: 16, n_head: 2}\ntasks: 0\npretraining: {from_run: fffffffffff}\nfinetuning: {steps: 0}\nevaluation: {instances: 1}\n"
+    )
+    let missing = try WorkbenchProcess.run(["run", "missing.yaml", "--device", "cpu", "-q"], in: folder.url)
+    #expect(missing.status != 0)
+    #expect(missing.stderr.contains("no run 'fffffffffff' in the log"), "\(missing.stderr)")
+  }
+
   @Test func tasksAndScoreCommands() throws {
     let list = try WorkbenchProcess.run(["tasks", "list", "--tier", "unseen-binding"], in: folder.url)
     #expect(list.status == 0)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WorkbenchLM
+import WorkbenchTensor
 
 private let suite = TaskSuite(seed: 0)
 
@@ -117,6 +118,30 @@ struct InstructionSuiteTests {
         #expect(data.tokenizer.decode(answer) == instance.outputs[0])
       }
     }
+  }
+
+  @Test func pretrainingTextHasEveryKindInVocabularyAndNoAnswers() throws {
+    let data = InstructionData(suite: suite)
+    var g = SeededGenerator(seed: 7)
+    var text = ""
+    for _ in 0..<400 { text += PretrainingText.passage(&g, suite: suite) + "\n\n" }
+    // Each kind of text occurs: facts, repetitions, numbered lists, runs, sums, task inputs.
+    #expect(text.contains(" is a "))
+    #expect(text.contains("1 ") && text.contains(" , 2 "))
+    #expect(text.contains(" make "))
+    #expect(text.contains("Definition: ") && text.contains("Input: "))
+    #expect(
+      text.split(separator: "\n").contains { line in
+        let words = line.split(separator: " ")
+        return words.count >= 4 && words.last == "." && !line.contains(",") && !line.contains("Input")
+      })
+    // No task's output: the base model never sees an Output field.
+    #expect(!text.contains("Output:"))
+    #expect(!data.tokenizer.encode(text).contains(1))  // <unk>
+    var rowGenerator = SeededGenerator(seed: 8)
+    let row = data.pretrainingRow(&rowGenerator)
+    #expect(row.tokens.count == data.context && row.targets.count == data.context)
+    #expect(Array(row.tokens.dropFirst()) == Array(row.targets.dropLast()))
   }
 
   @Test func theLossFallsOnTheAnswerOnly() throws {

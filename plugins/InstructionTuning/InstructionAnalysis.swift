@@ -1,4 +1,5 @@
 import Foundation
+import WorkbenchFit
 import WorkbenchKit
 import WorkbenchLM
 import WorkbenchRunLog
@@ -195,14 +196,4 @@ func linearFit(_ xy: [(Double, Double)]) -> (
   let se = xy.count > 2 && sxx > 0 ? (sse / (n - 2) / sxx).squareRoot() : .infinity
   let t = studentT975(xy.count - 2)
   return (intercept, slope, slope - t * se, slope + t * se, sse, sst > 0 ? 1 - sse / sst : 1)
-}
-
-/// The 97.5% quantile of Student's t with `df` degrees of freedom.
-func studentT975(_ df: Int) -> Double {
-  let table: [Double] = [
-    .infinity, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-    2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
-  ]
-  if df < table.count { return table[max(df, 0)] }
-  return 1.96 + 2.4 / Double(df)  // within 0.002 of the exact value beyond 30 degrees of freedom
 }

@@ -21,6 +21,19 @@ public struct InstructionTuningConfig: Codable, Sendable, Equatable {
     case suiteSeed = "suite_seed"
   }
 
+  public init(
+    model: ModelShape, tasks: Int, subsetSeed: Int = 0, suiteSeed: Int = 0, pretraining: PretrainingSettings,
+    finetuning: FinetuningSettings, evaluation: InstructionEvaluationSettings
+  ) {
+    self.model = model
+    self.tasks = tasks
+    self.subsetSeed = subsetSeed
+    self.suiteSeed = suiteSeed
+    self.pretraining = pretraining
+    self.finetuning = finetuning
+    self.evaluation = evaluation
+  }
+
   public init(from decoder: any Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
     model = try c.decode(ModelShape.self, forKey: .model)
@@ -48,21 +61,27 @@ public struct ModelShape: Codable, Sendable, Equatable {
 }
 
 /// The base model: language modelling on the suite's text without answers (definitions and
-/// inputs), so it knows the words but no task.
+/// inputs), so it knows the words but no task — or the model of a finished run of the log.
 public struct PretrainingSettings: Codable, Sendable, Equatable {
   public var steps = 300
   public var batch = 32
   public var lr = 3e-3
+  /// A finished run (key, key prefix or id) whose final model is the base instead.
+  public var fromRun: String?
 
   public init() {}
 
-  enum CodingKeys: String, CodingKey { case steps, batch, lr }
+  enum CodingKeys: String, CodingKey {
+    case steps, batch, lr
+    case fromRun = "from_run"
+  }
 
   public init(from decoder: any Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
     steps = try c.decodeIfPresent(Int.self, forKey: .steps) ?? 300
     batch = try c.decodeIfPresent(Int.self, forKey: .batch) ?? 32
     lr = try c.decodeIfPresent(Double.self, forKey: .lr) ?? 3e-3
+    fromRun = try c.decodeIfPresent(String.self, forKey: .fromRun)
   }
 }
 
@@ -76,6 +95,10 @@ public struct FinetuningSettings: Codable, Sendable, Equatable {
   public var encodings: [InstructionEncoding] = InstructionEncoding.allCases
   /// Distinct training instances per task (0: a fresh one every time).
   public var instancesPerTask = 0
+  /// Format augmentation: half of the examples in one of this many prompt formats of the grammar
+  /// (drawn with a seed of their own, not the prompt-sensitivity plugin's); nil or 0: Tk-Instruct's
+  /// layouts only.
+  public var formatAugmentation: Int?
 
   public init() {}
 
@@ -83,6 +106,13 @@ public struct FinetuningSettings: Codable, Sendable, Equatable {
     case steps, batch, lr, encodings
     case warmupSteps = "warmup_steps"
     case instancesPerTask = "instances_per_task"
+    case formatAugmentation = "format_augmentation"
+  }
+
+  /// The formats of format augmentation.
+  public var augmentationFormats: [PromptFormat] {
+    guard let count = formatAugmentation, count > 0 else { return [] }
+    return PromptFormat.sample(count + 1, seed: 0xA06_7E47).dropFirst().map { $0 }
   }
 
   public init(from decoder: any Decoder) throws {
@@ -93,6 +123,8 @@ public struct FinetuningSettings: Codable, Sendable, Equatable {
     warmupSteps = try c.decodeIfPresent(Int.self, forKey: .warmupSteps) ?? 50
     encodings = try c.decodeIfPresent([InstructionEncoding].self, forKey: .encodings) ?? InstructionEncoding.allCases
     instancesPerTask = try c.decodeIfPresent(Int.self, forKey: .instancesPerTask) ?? 0
+    formatAugmentation = try c.decodeIfPresent(Int.self, forKey: .formatAugmentation)
+    if formatAugmentation == 0 { formatAugmentation = nil }
   }
 }
 

@@ -15,7 +15,7 @@ public struct InstructionTuningPlugin: ExperimentPlugin {
   public typealias Config = InstructionTuningConfig
 
   public static let id = "instruction-tuning"
-  public static let version = "2"
+  public static let version = "3"
   public static let summary = "Instruction tuning on K tasks; unseen-task generalisation vs K and model size"
   public static let configKeys = [
     ConfigKey("model", "{n_layer, d_model, n_head}", sweepable: true, "model shape; a list sweeps over shapes"),
@@ -25,6 +25,8 @@ public struct InstructionTuningPlugin: ExperimentPlugin {
     ConfigKey("pretraining.steps", "int", default: "300", "base-model language-modelling steps"),
     ConfigKey("pretraining.batch", "int", default: "32", "rows per pretraining step"),
     ConfigKey("pretraining.lr", "float", default: "3e-3", "pretraining peak learning rate (cosine)"),
+    ConfigKey(
+      "pretraining.from_run", "run key", "a finished run (key, prefix or id) whose model is the base; no pretraining"),
     ConfigKey("finetuning.steps", "int", default: "1000", "tuning steps, the same for every K"),
     ConfigKey("finetuning.batch", "int", default: "32", "examples per tuning step"),
     ConfigKey("finetuning.lr", "float", default: "2e-3", "tuning peak learning rate (cosine)"),
@@ -69,14 +71,14 @@ public struct InstructionTuningPlugin: ExperimentPlugin {
 
   static func suite(_ seed: Int) -> TaskSuite { data(seed).suite }
 
-  static func data(_ seed: Int) -> InstructionData {
+  public static func data(_ seed: Int) -> InstructionData {
     if let data = cache.withLock({ $0[seed] }) { return data }
     let data = InstructionData(suite: TaskSuite(seed: UInt64(seed)))
     cache.withLock { $0[seed] = data }
     return data
   }
 
-  static func gptConfig(_ config: Config, _ data: InstructionData) -> GPTConfig {
+  public static func gptConfig(_ config: Config, _ data: InstructionData) -> GPTConfig {
     GPTConfig(
       layers: config.model.layers, width: config.model.width, heads: config.model.heads, context: data.context,
       vocabulary: data.tokenizer.vocabulary)
@@ -87,47 +89,7 @@ public struct InstructionTuningPlugin: ExperimentPlugin {
     let data = Self.data(config.suiteSeed)
     let suite = data.suite
     let shape = Self.gptConfig(config, data)
-    let model = GPT(shape, on: context.backend, seed: run.seed)
-    let trainer = InstructionTrainer(model: model, data: data)
-
-    // The base model: pretrained once per shape and seed, shared by every K of the experiment.
-    let base = try baseCheckpoint(config, seed: run.seed, context: context)
-    if FileManager.default.fileExists(atPath: base.path) {
-      _ = try Checkpoint.read(from: base, into: model)
-    } else {
-      try trainer.pretrain(
-        steps: config.pretraining.steps, batch: config.pretraining.batch, learningRate: config.pretraining.lr,
-        seed: UInt64(run.seed)
-      ) { step, loss in
-        try context.checkCancellation()
-        try context.log("pretrain_loss", step: step, value: loss)
-        context.progress(step: step, of: config.pretraining.steps + config.finetuning.steps, loss: loss)
-      }
-      try Checkpoint(
-        model: shape, step: config.pretraining.steps, adamStep: model.arena.step, samplerState: 0,
-        tokens: config.pretraining.steps * config.pretraining.batch * data.context, arenaCount: model.arena.count
-      ).write(model, to: base)
-    }
-    try context.recordArtifact(kind: "base-checkpoint", url: base)
-    let tuned = suite.seenSubset(config.tasks, seed: UInt64(config.subsetSeed))
-    var lastLoss: Double?
-    try trainer.finetune(
-      tasks: tuned, encodings: config.finetuning.encodings, steps: config.finetuning.steps,
-      batch: config.finetuning.batch, learningRate: config.finetuning.lr, warmup: config.finetuning.warmupSteps,
-      seed: UInt64(run.seed) &+ UInt64(config.subsetSeed) &* 1_000_003, testInstances: config.evaluation.instances,
-      instancesPerTask: config.finetuning.instancesPerTask
-    ) { step, loss in
-      try context.checkCancellation()
-      lastLoss = loss
-      try context.log("train_loss", step: step, value: loss)
-      context.progress(
-        step: config.pretraining.steps + step, of: config.pretraining.steps + config.finetuning.steps, loss: loss)
-    }
-    try Checkpoint(
-      model: shape, step: config.finetuning.steps, adamStep: model.arena.step, samplerState: 0,
-      tokens: config.finetuning.steps * config.finetuning.batch * data.context, arenaCount: model.arena.count
-    ).write(model, to: context.checkpointURL)
-    try context.recordArtifact(kind: "checkpoint", url: context.checkpointURL)
+    let (model, lastLoss, tuned) = try Self.train(config, seed: run.seed, context: context)
 
     // Evaluation: the tuned tasks (instance level) and every unseen tier, with the baselines.
     let evaluator = InstructionEvaluator(data: data)
@@ -159,14 +121,77 @@ public struct InstructionTuningPlugin: ExperimentPlugin {
       finalValLoss: nil)
   }
 
-  /// `runs/<experiment>/bases/<hash>.bin`: the base model of this shape, pretraining and seed.
-  private func baseCheckpoint(_ config: Config, seed: Int, context: RunContext) throws -> URL {
+  /// The run's model: the base (another run's model, or pretrained once per shape and seed and
+  /// shared by every K), tuned on K seen tasks and written to the run's checkpoint. Other plugins
+  /// call it to make an instruction-tuned model they need.
+  public static func train(_ config: Config, seed: Int, context: RunContext) throws -> (
+    model: GPT, lastLoss: Double?, tuned: [InstructionTask]
+  ) {
+    let data = Self.data(config.suiteSeed)
+    let shape = Self.gptConfig(config, data)
+    let model = GPT(shape, on: context.backend, seed: seed)
+    let trainer = InstructionTrainer(model: model, data: data)
+    let total = (config.pretraining.fromRun == nil ? config.pretraining.steps : 0) + config.finetuning.steps
+    let base = try baseCheckpoint(config, seed: seed, context: context)
+    if FileManager.default.fileExists(atPath: base.path) {
+      _ = try Checkpoint.read(from: base, into: model)
+    } else {
+      try trainer.pretrain(
+        steps: config.pretraining.steps, batch: config.pretraining.batch, learningRate: config.pretraining.lr,
+        seed: UInt64(seed)
+      ) { step, loss in
+        try context.checkCancellation()
+        try context.log("pretrain_loss", step: step, value: loss)
+        context.progress(step: step, of: total, loss: loss)
+      }
+      try Checkpoint(
+        model: shape, step: config.pretraining.steps, adamStep: model.arena.step, samplerState: 0,
+        tokens: config.pretraining.steps * config.pretraining.batch * data.context, arenaCount: model.arena.count
+      ).write(model, to: base)
+    }
+    try context.recordArtifact(kind: "base-checkpoint", url: base)
+    let tuned = data.suite.seenSubset(config.tasks, seed: UInt64(config.subsetSeed))
+    var lastLoss: Double?
+    let done = total - config.finetuning.steps
+    try trainer.finetune(
+      tasks: tuned, encodings: config.finetuning.encodings, steps: config.finetuning.steps,
+      batch: config.finetuning.batch, learningRate: config.finetuning.lr, warmup: config.finetuning.warmupSteps,
+      seed: UInt64(seed) &+ UInt64(config.subsetSeed) &* 1_000_003, testInstances: config.evaluation.instances,
+      instancesPerTask: config.finetuning.instancesPerTask, formats: config.finetuning.augmentationFormats
+    ) { step, loss in
+      try context.checkCancellation()
+      lastLoss = loss
+      try context.log("train_loss", step: step, value: loss)
+      context.progress(step: done + step, of: total, loss: loss)
+    }
+    try Checkpoint(
+      model: shape, step: config.finetuning.steps, adamStep: model.arena.step, samplerState: 0,
+      tokens: config.finetuning.steps * config.finetuning.batch * data.context, arenaCount: model.arena.count
+    ).write(model, to: context.checkpointURL)
+    try context.recordArtifact(kind: "checkpoint", url: context.checkpointURL)
+    return (model, lastLoss, tuned)
+  }
+
+  /// `runs/instruction-bases/<hash>.bin`: the base model of this shape, pretraining and seed,
+  /// shared by every experiment of the log's folder (or the model of `pretraining.from_run`).
+  private static func baseCheckpoint(_ config: Config, seed: Int, context: RunContext) throws -> URL {
+    if let reference = config.pretraining.fromRun {
+      let url = try context.artifact(ofRun: reference)
+      let header = try Checkpoint.read(from: url)
+      guard header.model == Self.gptConfig(config, Self.data(config.suiteSeed)) else {
+        throw ReusedRunError(
+          "pretraining.from_run: run \(reference)'s model (\(header.model.layers) layers, width "
+            + "\(header.model.width), vocabulary \(header.model.vocabulary)) is not this run's model shape")
+      }
+      return url
+    }
     let p = config.pretraining
     let description =
       "L\(config.model.layers) d\(config.model.width) h\(config.model.heads) suite\(config.suiteSeed) "
       + "steps\(p.steps) batch\(p.batch) lr\(p.lr) seed\(seed) v\(Self.version)"
     let hash = SeededGenerator.hash(description)
-    let folder = context.directory.deletingLastPathComponent().appendingPathComponent("bases")
+    let folder = context.directory.deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("instruction-bases")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     return folder.appendingPathComponent(String(format: "base-%016llx.bin", hash))
   }

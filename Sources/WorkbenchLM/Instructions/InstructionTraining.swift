@@ -20,8 +20,12 @@ public struct InstructionData: Sendable {
         longest = max(longest, tokenizer.encode(prompt + instance.outputs[0]).count + 2)
       }
     }
-    context = (longest + 15) / 16 * 16
+    // At least 192: room for eight demonstrations of a short task in any prompt format.
+    context = max(Self.minimumContext, (longest + 15) / 16 * 16)
   }
+
+  /// The shortest context of the suite's models.
+  public static let minimumContext = 192
 
   /// The prompt's tokens for `input` of `task`, after an `<eos>` that marks where a text begins
   /// (examples are packed one after another in training rows).
@@ -34,8 +38,23 @@ public struct InstructionData: Sendable {
   public func sequence(_ task: InstructionTask, instance: InstructionInstance, encoding: InstructionEncoding)
     -> (tokens: [Int32], targets: [Int32], answerTokens: Int)
   {
-    let prompt = prompt(task, input: instance.input, encoding: encoding)
-    let answer = tokenizer.encode(instance.outputs[0]) + [tokenizer.endOfTextID]
+    sequence(prompt: prompt(task, input: instance.input, encoding: encoding), answer: instance.outputs[0])
+  }
+
+  /// One example in a prompt format of the grammar (format-augmented tuning): `k` of the task's
+  /// demonstrations, the options listed when the format lists them, the answer verbalised.
+  public func sequence(
+    _ task: InstructionTask, instance: InstructionInstance, format: PromptFormat, demonstrations k: Int
+  ) -> (tokens: [Int32], targets: [Int32], answerTokens: Int) {
+    let text = format.prompt(
+      definition: task.definition(), options: task.labels,
+      demonstrations: Array(suite.examples(task).positive.prefix(k)), input: instance.input)
+    return sequence(
+      prompt: [tokenizer.endOfTextID] + tokenizer.encode(text), answer: format.verbalize(instance.outputs[0]))
+  }
+
+  func sequence(prompt: [Int32], answer text: String) -> (tokens: [Int32], targets: [Int32], answerTokens: Int) {
+    let answer = tokenizer.encode(text) + [tokenizer.endOfTextID]
     let sequence = prompt + answer
     let answerStart = prompt.count
     let tokens = Array(sequence.dropLast())
@@ -43,31 +62,72 @@ public struct InstructionData: Sendable {
     return (tokens, targets, answer.count)
   }
 
-  /// One pretraining row: definitions and inputs of random tasks and sentences stating the
-  /// lexicon's facts ("the fox is an animal ."), one after another, every token a target — the
-  /// language of the suite and what its words mean, without a single task's answer.
+  /// One pretraining row: the suite's language and the general knowledge its tasks build on,
+  /// without a single task's answer — text one after another, every token a target. Like a
+  /// real corpus it holds facts ("the fox is a animal ."), text that repeats itself (what teaches
+  /// a language model to copy: induction heads), numbered lists and counting ("1 c , 2 f , 3 a"),
+  /// the order of letters and numbers, sums ("3 and 4 make 7 ."), and definitions and inputs of
+  /// tasks with no output.
   public func pretrainingRow(_ g: inout SeededGenerator) -> (tokens: [Int32], targets: [Int32]) {
     var sequence: [Int32] = []
     while sequence.count < context + 1 {
-      switch g.int(0...9) {
-      case 0...2:
-        sequence += tokenizer.encode(Lexicon.fact(&g) + "\n\n")
-      case 3...5:
-        // Text that repeats itself, as natural text repeats names and phrases: what teaches a
-        // language model to copy (induction heads), a skill most tasks here build on.
-        let words = g.letters(3...7) + (g.int(0...1) == 0 ? [] : g.digitList(1...3))
-        let text = words.joined(separator: " ")
-        sequence += tokenizer.encode(text + " .\n" + text + " .\n\n")
-      default:
-        let task = g.pick(suite.tasks)
-        let instance = task.instance(&g)
-        let text =
-          "Definition: " + punctuated(task.definition(g.int(0...(task.family.definitions.count - 1))))
-          + "\n\nInput: " + punctuated(instance.input) + "\n\n"
-        sequence += tokenizer.encode(text)
-      }
+      sequence += tokenizer.encode(PretrainingText.passage(&g, suite: suite) + "\n\n")
     }
     return (Array(sequence[0..<context]), Array(sequence[1...context]))
+  }
+}
+
+/// The kinds of text of the suite's pretraining corpus.
+public enum PretrainingText: CaseIterable, Sendable {
+  case fact, repetition, enumeration, run, sum, task
+
+  /// How often each kind occurs, out of 20.
+  var weight: Int {
+    switch self {
+    case .fact: 3
+    case .repetition: 7
+    case .enumeration, .run, .sum: 2
+    case .task: 4
+    }
+  }
+
+  /// One passage, its kind drawn by weight.
+  public static func passage(_ g: inout SeededGenerator, suite: TaskSuite) -> String {
+    var draw = g.int(0...(allCases.map(\.weight).reduce(0, +) - 1))
+    let kind = allCases.first {
+      draw -= $0.weight; return draw < 0
+    }!
+    return kind.text(&g, suite: suite)
+  }
+
+  func text(_ g: inout SeededGenerator, suite: TaskSuite) -> String {
+    switch self {
+    case .fact:
+      return Lexicon.fact(&g)
+    case .repetition:
+      let words = g.letters(3...7) + (g.int(0...1) == 0 ? [] : g.digitList(1...3))
+      let text = words.joined(separator: " ") + " ."
+      return text + "\n" + text
+    case .enumeration:
+      let items = g.letters(2...7)
+      return items.enumerated().map { "\($0.offset + 1) \($0.element)" }.joined(separator: " , ") + " ."
+    case .run:
+      // A stretch of the alphabet or of the numbers, forwards or backwards.
+      let pool = g.int(0...1) == 0 ? Lexicon.letters : Lexicon.digits
+      let length = g.int(3...min(8, pool.count))
+      let start = g.int(0...(pool.count - length))
+      let run = pool[start..<(start + length)]
+      return (g.int(0...1) == 0 ? Array(run) : run.reversed()).joined(separator: " ") + " ."
+    case .sum:
+      let a = g.int(0...9)
+      let b = g.int(0...9)
+      return "\(a) and \(b) make \(a + b) ."
+    case .task:
+      let task = g.pick(suite.tasks)
+      let instance = task.instance(&g)
+      return "Definition: " + punctuated(task.definition(g.int(0...(task.family.definitions.count - 1))))
+        + "\n\nInput: " + punctuated(instance.input)
+    }
   }
 }
 
@@ -131,10 +191,12 @@ public final class InstructionTrainer {
   }
 
   /// Tuning on `tasks`: each row a uniformly drawn task, a fresh instance (never one of the
-  /// task's test inputs when it has others) and an encoding of `encodings`.
+  /// task's test inputs when it has others) and an encoding of `encodings` — or, with `formats`
+  /// (format augmentation), half of the examples in one of those formats with 0–2 demonstrations.
   public func finetune(
     tasks: [InstructionTask], encodings: [InstructionEncoding], steps: Int, batch: Int, learningRate: Double,
-    warmup: Int, seed: UInt64, testInstances: Int, instancesPerTask: Int = 0, observe: (Int, Double) throws -> Void
+    warmup: Int, seed: UInt64, testInstances: Int, instancesPerTask: Int = 0, formats: [PromptFormat] = [],
+    observe: (Int, Double) throws -> Void
   ) throws {
     guard !tasks.isEmpty, steps > 0 else { return }
     var g = SeededGenerator(suiteSeed: seed ^ 0xF1_7E7)
@@ -171,7 +233,11 @@ public final class InstructionTrainer {
             let task = g.pick(tasks)
             let instance =
               pools[task.name].map { g.pick($0) } ?? data.suite.trainingInstance(task, avoiding: avoid[task.name]!, &g)
-            example = data.sequence(task, instance: instance, encoding: g.pick(encodings))
+            if !formats.isEmpty && g.int(0...1) == 0 {
+              example = data.sequence(task, instance: instance, format: g.pick(formats), demonstrations: g.int(0...2))
+            } else {
+              example = data.sequence(task, instance: instance, encoding: g.pick(encodings))
+            }
           }
           if !tokens.isEmpty && tokens.count + example.tokens.count > context {
             pending = example

@@ -3,8 +3,12 @@ import WorkbenchTensor
 /// The families of workbench's instruction suite: small, exactly solvable operations on lists of
 /// letters and digits, a closed lexicon and a toy grammar, in twelve categories.
 enum Lexicon {
-  /// The letters lists are made of.
-  static let letters = ["a", "b", "c", "d", "e", "f", "g", "h"]
+  /// The letters lists are made of: sixteen, so that a list rarely repeats a letter and a model
+  /// can copy it by following each letter's successor (with eight, a third of all letter pairs in
+  /// a prompt recur and copying needs position arithmetic a small model learns slowly).
+  static let letters = (0..<16).map { String(UnicodeScalar(UInt8(97 + $0))) }
+  /// The letters tasks are parameterised by (`remove(x=c)`): the first eight.
+  static let boundLetters = Array(letters.prefix(8))
   static let digits = (0...9).map(String.init)
 
   /// Nouns with their kind, colour and plural.
@@ -44,13 +48,13 @@ enum Lexicon {
     }
   }
 
-  /// Every word the facts use besides the lexicon's.
-  static let factWords = ["is", "a", "one", "two", "opposite", "of", ",", "the", "."]
+  /// Every word the facts and the rest of the pretraining text use besides the lexicon's.
+  static let factWords = ["is", "a", "one", "two", "opposite", "of", ",", "the", ".", "and", "make"]
 }
 
 extension SeededGenerator {
-  /// A list of 3…7 letters; `containing` puts that letter in it with probability `chance`.
-  mutating func letters(_ count: ClosedRange<Int> = 3...7, containing x: String? = nil, chance: Double = 0.75)
+  /// A list of 3…6 letters; `containing` puts that letter in it with probability `chance`.
+  mutating func letters(_ count: ClosedRange<Int> = 3...6, containing x: String? = nil, chance: Double = 0.75)
     -> [String]
   {
     var list = (0..<int(count)).map { _ in pick(Lexicon.letters) }
@@ -158,18 +162,18 @@ private let positional: [TaskFamily] = [
 
 private let filtering: [TaskFamily] = [
   TaskFamily(
-    "remove", .filtering, bindings: bindings("x", Lexicon.letters),
+    "remove", .filtering, bindings: bindings("x", Lexicon.boundLetters),
     definitions: ["remove each {x} from the list", "delete every {x}", "write the list without the letter {x}"],
     explanation: "every {x} is removed and the order is kept", wrongExplanation: "the {x} is still there",
     generate: letterList, solve: { b, w in w.filter { $0 != b["x"]! } }, wrong: { _, w, _ in w }),
   TaskFamily(
-    "keep", .filtering, bindings: bindings("x", Lexicon.letters),
+    "keep", .filtering, bindings: bindings("x", Lexicon.boundLetters),
     definitions: ["keep only the letter {x}", "write each {x} of the list and nothing else", "remove all but {x}"],
     explanation: "only the {x} items remain", wrongExplanation: "the {x} items were removed instead",
     generate: letterList, solve: { b, w in w.filter { $0 == b["x"]! } },
     wrong: { b, w, _ in w.filter { $0 != b["x"]! } }),
   TaskFamily(
-    "before", .filtering, bindings: bindings("x", Lexicon.letters),
+    "before", .filtering, bindings: bindings("x", Lexicon.boundLetters),
     definitions: [
       "give the items before the first {x}", "write what comes before the first {x}",
       "keep the items ahead of the first {x}",
@@ -178,7 +182,7 @@ private let filtering: [TaskFamily] = [
     solve: { b, w in Array(w.prefix(w.firstIndex(of: b["x"]!) ?? w.count)) },
     wrong: { b, w, _ in Array(w.suffix(from: (w.firstIndex(of: b["x"]!) ?? w.count - 1) + 1)) }),
   TaskFamily(
-    "after", .filtering, bindings: bindings("x", Lexicon.letters),
+    "after", .filtering, bindings: bindings("x", Lexicon.boundLetters),
     definitions: [
       "give the items after the first {x}", "write what comes after the first {x}",
       "keep the items behind the first {x}",
@@ -218,12 +222,12 @@ private let rewriting: [TaskFamily] = [
     generate: letterList, solve: { b, w in w.map { $0 == b["x"]! ? b["y"]! : $0 } },
     wrong: { b, w, _ in w.map { $0 == b["y"]! ? b["x"]! : $0 } }),
   TaskFamily(
-    "double", .rewriting, bindings: bindings("x", Lexicon.letters),
+    "double", .rewriting, bindings: bindings("x", Lexicon.boundLetters),
     definitions: ["write each {x} twice", "double every {x} in the list", "repeat each {x} once more"],
     explanation: "each {x} appears twice in a row", wrongExplanation: "the {x} items were not doubled",
     generate: letterList, solve: { b, w in w.flatMap { $0 == b["x"]! ? [$0, $0] : [$0] } }, wrong: { _, w, _ in w }),
   TaskFamily(
-    "append", .rewriting, bindings: bindings("x", Lexicon.letters),
+    "append", .rewriting, bindings: bindings("x", Lexicon.boundLetters),
     definitions: ["add {x} at the end of the list", "write the list and then {x}", "put one {x} after the last item"],
     explanation: "{x} is added after the last item", wrongExplanation: "{x} was added at the start",
     generate: { _, g in g.letters() }, solve: { b, w in w + [b["x"]!] }, wrong: { b, w, _ in [b["x"]!] + w }),
@@ -242,16 +246,16 @@ private let rewriting: [TaskFamily] = [
 private let ordering: [TaskFamily] = [
   TaskFamily(
     "sort", .ordering,
-    definitions: ["sort the list", "write the items in alphabetical order", "put the letters in order from a to h"],
+    definitions: ["sort the list", "write the items in alphabetical order", "put the letters in order from a to p"],
     explanation: "the letters are in alphabetical order", wrongExplanation: "the order is reversed",
     generate: { _, g in g.letters() }, solve: { _, w in w.sorted() }, wrong: { _, w, _ in w.sorted(by: >) }),
   TaskFamily(
     "sort-descending", .ordering,
     definitions: [
-      "sort the list from h to a", "write the items in reverse alphabetical order",
-      "put the letters in order from h to a",
+      "sort the list from p to a", "write the items in reverse alphabetical order",
+      "put the letters in order from p to a",
     ],
-    explanation: "the letters go from h towards a", wrongExplanation: "the order goes from a to h",
+    explanation: "the letters go from p towards a", wrongExplanation: "the order goes from a to p",
     generate: { _, g in g.letters() }, solve: { _, w in w.sorted(by: >) }, wrong: { _, w, _ in w.sorted() }),
   TaskFamily(
     "unique", .ordering,
@@ -265,7 +269,7 @@ private let ordering: [TaskFamily] = [
     },
     wrong: { _, w, _ in Array(Set(w)).sorted() }),
   TaskFamily(
-    "to-front", .ordering, bindings: bindings("x", Lexicon.letters),
+    "to-front", .ordering, bindings: bindings("x", Lexicon.boundLetters),
     definitions: [
       "move each {x} to the front", "put every {x} before the other items",
       "write the {x} items first and then the rest",
@@ -285,7 +289,7 @@ private let counting: [TaskFamily] = [
     generate: { _, g in g.letters() }, solve: { _, w in [String(w.count)] }, wrong: { _, w, _ in [String(w.count + 1)] }
   ),
   TaskFamily(
-    "count", .counting, bindings: bindings("x", Lexicon.letters),
+    "count", .counting, bindings: bindings("x", Lexicon.boundLetters),
     definitions: ["how many times does {x} appear", "count each {x} in the list", "give the number of {x} items"],
     explanation: "the list has that many {x} items", wrongExplanation: "this counts all items , not only {x}",
     generate: letterList, solve: { b, w in [String(w.filter { $0 == b["x"]! }.count)] },
@@ -299,7 +303,7 @@ private let counting: [TaskFamily] = [
     generate: { _, g in g.letters() }, solve: { _, w in [String(Set(w).count)] },
     wrong: { _, w, _ in [String(w.count)] }),
   TaskFamily(
-    "position", .counting, bindings: bindings("x", Lexicon.letters),
+    "position", .counting, bindings: bindings("x", Lexicon.boundLetters),
     definitions: [
       "at which position is the first {x}", "give the place of the first {x}", "count up to the first {x}",
     ],
@@ -366,14 +370,14 @@ private func yesNoFamily(
 
 private let classification: [TaskFamily] = [
   yesNoFamily(
-    "contains", bindings: bindings("x", Lexicon.letters),
+    "contains", bindings: bindings("x", Lexicon.boundLetters),
     definitions: [
       "does the list contain {x} ? answer yes or no", "is there a {x} in the list , yes or no",
       "answer yes if {x} appears and no otherwise",
     ],
     generate: { b, g in g.letters(containing: b["x"], chance: 0.5) }, test: { b, w in w.contains(b["x"]!) }),
   yesNoFamily(
-    "starts-with", bindings: bindings("x", Lexicon.letters),
+    "starts-with", bindings: bindings("x", Lexicon.boundLetters),
     definitions: [
       "does the list start with {x} ? answer yes or no", "is the first item {x} , yes or no",
       "answer yes if the list begins with {x}",
@@ -397,7 +401,7 @@ private let classification: [TaskFamily] = [
     "all-distinct",
     definitions: [
       "are all items different ? answer yes or no", "is every letter unique , yes or no",
-      "answer yes if no letter repeats",
+      "answer yes if each letter is different",
     ],
     generate: { _, g in g.letters(3...5) }, test: { _, w in Set(w).count == w.count }),
   yesNoFamily(

@@ -126,6 +126,30 @@ public struct TaskSuite: Sendable {
     return instances
   }
 
+  /// Worked examples for few-shot prompts (the prompt-sensitivity axes): `count` of them,
+  /// label-balanced for classification tasks, none of them a test input of the task.
+  public func demonstrationPool(_ task: InstructionTask, count: Int, avoiding test: Set<String>)
+    -> [InstructionExample]
+  {
+    var g = generator(task, "demonstration-pool")
+    var pool: [InstructionExample] = []
+    var attempts = 0
+    while pool.count < count && attempts < 50 * count {
+      attempts += 1
+      let example = task.positiveExample(&g, label: task.labels.map { $0[pool.count % $0.count] })
+      if !test.contains(example.input) { pool.append(example) }
+    }
+    return pool
+  }
+
+  /// `k` demonstrations drawn from `pool` by `seed`, in a seeded order.
+  public func demonstrations(_ task: InstructionTask, k: Int, seed: Int, pool: [InstructionExample])
+    -> [InstructionExample]
+  {
+    var g = generator(task, "demonstrations-\(seed)")
+    return Array(pool.shuffled(using: &g).prefix(k))
+  }
+
   /// Training instances of a task: fresh draws from `seed`, avoiding the test inputs where the
   /// task has inputs enough to spare.
   public func trainingInstance(_ task: InstructionTask, avoiding test: Set<String>, _ g: inout SeededGenerator)

@@ -31,6 +31,7 @@ public struct WordTokenizer: Sendable {
     for verb in Lexicon.verbs { words.formUnion([verb.0, verb.1, verb.2]) }
     words.formUnion(Lexicon.names)
     words.formUnion(Lexicon.factWords)
+    words.formUnion(PromptFormat.vocabulary)
     func add(_ text: String) {
       words.formUnion(text.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
     }
