@@ -53,8 +53,8 @@ private let tinyProbe = """
     let all = try runs(in: log)
     #expect(all.count == 4 && all.allSatisfy { $0.status == .finished })
 
-    // a generation task is scored by exact match and ROUGE-L, a classification task also calibrated
-    #expect(try count("SELECT count(*) FROM metric WHERE name LIKE 'format.reverse.%.rouge_l'") > 0)
+    // a generation task is scored by exact match, a classification task also calibrated
+    #expect(try count("SELECT count(*) FROM metric WHERE name LIKE 'format.reverse.%.exact_match'") == 2 * 2 * 5 * 3)
     #expect(try count("SELECT count(*) FROM metric WHERE name LIKE 'format.reverse.%.calibrated'") == 0)
     #expect(try count("SELECT count(*) FROM metric WHERE name LIKE 'format.contains(x=c).%.calibrated'") > 0)
 
@@ -70,15 +70,16 @@ private let tinyProbe = """
         "SELECT count(*) FROM run r JOIN artifact a ON a.run_id = r.id WHERE r.plugin = 'prompt-sensitivity' AND a.kind = 'checkpoint'"
       ) == 2)
 
-    // each (model, task, axis, variant, score) a row: formats 2 tasks × 2 k × 2 sets × 5 formats,
-    // orders 2 tasks × 3!, wordings 2 tasks × 3 — × 3 scores × 3 models
+    // each (model, task, axis, variant, score) a row — three scores for the classification task
+    // (score, acc_norm, calibrated), two for the generation task (score, exact_match): formats
+    // 2 k × 2 sets × 5 formats, orders 3!, wordings 3, for 3 models; every prompt fits
     let rows = { (axis: String) in
       try self.count("SELECT count(*) FROM metric WHERE name LIKE '\(axis).%' AND name NOT LIKE '%.skipped'")
     }
-    let skipped = try count("SELECT coalesce(sum(value), 0) FROM metric WHERE name LIKE 'format.%.skipped'")
-    #expect(try rows("format") == 2 * 2 * 2 * 5 * 3 * 3 - 3 * skipped)
-    #expect(try rows("order") == 2 * 6 * 3 * 3)
-    #expect(try rows("wording") == 2 * 3 * 3 * 3)
+    #expect(try count("SELECT count(*) FROM metric WHERE name LIKE '%.skipped'") == 0)
+    #expect(try rows("format") == 2 * 2 * 5 * (3 + 2) * 3)
+    #expect(try rows("order") == 6 * (3 + 2) * 3)
+    #expect(try rows("wording") == 3 * (3 + 2) * 3)
     #expect(try count("SELECT count(*) FROM metric WHERE name LIKE 'search.%.calls' AND value > 0") == 1 * 3)
     #expect(
       try count(

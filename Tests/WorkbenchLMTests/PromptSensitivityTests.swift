@@ -94,4 +94,37 @@ struct PromptSensitivityTests {
     #expect(text.contains("INPUT = a b .") && text.hasSuffix("OUTPUT = "))
     #expect(text.contains("OUTPUT = \(pool[0].output == "yes" ? "true" : "false") ."))
   }
+
+  /// The teacher-forced exact match agrees with greedy decoding position by position: given a
+  /// model's own greedy answer as the reference, every answer token is its greedy choice, and the
+  /// `<eos>` after it is exactly when decoding stopped there.
+  @Test func teacherForcedAgreementFollowsGreedyDecoding() throws {
+    let data = InstructionData(suite: suite)
+    let model = GPT(
+      GPTConfig(layers: 1, width: 16, heads: 2, context: data.context, vocabulary: data.tokenizer.vocabulary),
+      on: CPUBackend.shared, seed: 5)
+    let task = try #require(suite.task(named: "reverse"))
+    let probe = PromptProbe(model: model, data: data, batch: 3)
+    let variant = PromptVariant(format: .tkInstruct, demonstrations: Array(suite.examples(task).positive))
+    let inputs = suite.testInstances(task, count: 5).map(\.input)
+    let prompts = inputs.map {
+      [data.tokenizer.endOfTextID]
+        + data.tokenizer.encode(
+          variant.format.prompt(definition: task.definition(), demonstrations: variant.demonstrations, input: $0))
+    }
+    let greedy = try GreedyDecoder(model: model, batch: 2).decode(
+      prompts, maxTokens: 4, stop: data.tokenizer.endOfTextID)
+    let instances = zip(inputs, greedy).map { InstructionInstance(input: $0, outputs: [data.tokenizer.decode($1)]) }
+    let agreement = try probe.greedyAgreement(task, instances: instances, variants: [variant])
+    for (tokens, agrees) in zip(greedy, agreement) {
+      #expect(agrees.count == tokens.count + 1)
+      #expect(agrees.dropLast().allSatisfy { $0 }, "\(agrees)")
+      #expect(agrees.last == (tokens.count < 4))  // <eos> is the greedy choice only if decoding stopped
+    }
+    let exact = try probe.exactMatch(task, instances: instances, variants: [variant])
+    #expect(exact == [Double(greedy.filter { $0.count < 4 }.count) / 5])
+    // a reference one token off never matches
+    let wrong = instances.map { InstructionInstance(input: $0.input, outputs: [$0.outputs[0] + " a"]) }
+    #expect(try probe.greedyAgreement(task, instances: wrong, variants: [variant]).allSatisfy { $0.contains(false) })
+  }
 }

@@ -131,9 +131,10 @@ public struct InstructionTuningPlugin: ExperimentPlugin {
     let shape = Self.gptConfig(config, data)
     let model = GPT(shape, on: context.backend, seed: seed)
     let trainer = InstructionTrainer(model: model, data: data)
-    let total = (config.pretraining.fromRun == nil ? config.pretraining.steps : 0) + config.finetuning.steps
     let base = try baseCheckpoint(config, seed: seed, context: context)
-    if FileManager.default.fileExists(atPath: base.path) {
+    let pretrained = FileManager.default.fileExists(atPath: base.path)
+    let total = (pretrained ? 0 : config.pretraining.steps) + config.finetuning.steps
+    if pretrained {
       _ = try Checkpoint.read(from: base, into: model)
     } else {
       try trainer.pretrain(

@@ -99,7 +99,7 @@ struct PromptSensitivityAnalysis {
         + "\(p.formats) formats, k ∈ {\(p.shots.map(String.init).joined(separator: ", "))}, "
         + "\(p.selectionSeeds) demonstration sets")
     out(
-      "score ×100: accuracy with the label options ranked by likelihood (classification), the task's metric of the "
+      "score ×100: accuracy with the label options ranked by likelihood (classification), exact match of the "
         + "greedy answer (generation); spread = max − min over the variants, median over tasks, mean ± 95% interval "
         + "over demonstration sets; calibrated and acc_norm: classification tasks only")
     let k0 = p.shots.contains(p.formatShots) ? p.formatShots : p.shots[0]

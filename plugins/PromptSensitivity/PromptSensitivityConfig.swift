@@ -100,6 +100,9 @@ public struct ProbeSettings: Codable, Sendable, Equatable {
   /// Thompson-sampling search for the best and worst format: model calls per task (0: off).
   public var searchBudget = 480
   public var searchBatch = 8
+  /// Generation tasks: greedy decoding (exact match and ROUGE-L) instead of the teacher-forced
+  /// exact match, which gives the same exact match from one forward pass.
+  public var greedy = false
 
   public init() {}
 
@@ -111,6 +114,7 @@ public struct ProbeSettings: Codable, Sendable, Equatable {
     case orderShots = "order_shots"
     case searchBudget = "search_budget"
     case searchBatch = "search_batch"
+    case greedy
   }
 
   public init(from decoder: any Decoder) throws {
@@ -126,5 +130,6 @@ public struct ProbeSettings: Codable, Sendable, Equatable {
     orderShots = try c.decodeIfPresent(Int.self, forKey: .orderShots) ?? d.orderShots
     searchBudget = try c.decodeIfPresent(Int.self, forKey: .searchBudget) ?? d.searchBudget
     searchBatch = try c.decodeIfPresent(Int.self, forKey: .searchBatch) ?? d.searchBatch
+    greedy = try c.decodeIfPresent(Bool.self, forKey: .greedy) ?? false
   }
 }

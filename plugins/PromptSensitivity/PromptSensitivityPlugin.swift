@@ -10,7 +10,8 @@ import WorkbenchTensor
 /// augmentation — answers tasks of the suite under many prompt formats, definition wordings,
 /// numbers of demonstrations, demonstration sets and orders. Classification tasks are scored by
 /// ranking the label options by likelihood (plain, per character, and contextually calibrated),
-/// generation tasks by exact match and ROUGE-L of the greedy answer. Every evaluation is
+/// generation tasks by the exact match of the greedy answer (from one teacher-forced pass, or by
+/// decoding, which adds ROUGE-L). Every evaluation is
 /// a row of the log; the analysis gives spreads per model size and k, with intervals over
 /// demonstration sets.
 public struct PromptSensitivityPlugin: ExperimentPlugin {
@@ -37,6 +38,9 @@ public struct PromptSensitivityPlugin: ExperimentPlugin {
     ConfigKey("probe.shots", "[int]", default: "[0, 1, 2, 4, 8]", "k: every format is evaluated at each"),
     ConfigKey("probe.selection_seeds", "int", default: "3", "demonstration sets per k (each with every format)"),
     ConfigKey("probe.order_shots", "int", default: "4", "demonstrations whose orders are all evaluated"),
+    ConfigKey(
+      "probe.greedy", "bool", default: "false",
+      "generation tasks: decode greedily for ROUGE-L too (else exact match from one teacher-forced pass)"),
     ConfigKey("probe.search_budget", "int", default: "480", "Thompson-sampling format search: calls per task"),
     ConfigKey("probe.search_batch", "int", default: "8", "instances per pull of the search"),
   ]
@@ -106,11 +110,16 @@ public struct PromptSensitivityPlugin: ExperimentPlugin {
       /// `acc_norm` and `calibrated`, for generation `exact_match` and `rouge_l`.
       func measure(_ name: String, _ variants: [PromptVariant]) throws {
         let fitting = variants.indices.filter { probe.fits(task, variants[$0], inputs: inputs) }
-        if task.labels == nil {
+        if task.labels == nil && !p.greedy {
+          let results = try probe.exactMatch(task, instances: instances, variants: fitting.map { variants[$0] })
+          for (index, result) in zip(fitting, results) {
+            try context.log("\(name).score", step: index, value: 100 * result)
+            try context.log("\(name).exact_match", step: index, value: 100 * result)
+          }
+        } else if task.labels == nil {
           let results = try probe.generate(task, instances: instances, variants: fitting.map { variants[$0] })
           for (index, result) in zip(fitting, results) {
-            let score = task.metric == .exactMatch ? result.exactMatch : result.rougeL
-            try context.log("\(name).score", step: index, value: 100 * score)
+            try context.log("\(name).score", step: index, value: 100 * result.exactMatch)
             try context.log("\(name).exact_match", step: index, value: 100 * result.exactMatch)
             try context.log("\(name).rouge_l", step: index, value: 100 * result.rougeL)
           }

@@ -80,6 +80,60 @@ public struct PromptProbe {
     return (inputs + PromptFormat.contentFreeInputs).allSatisfy { tokens(task, variant, input: $0) != nil }
   }
 
+  /// A generation task's exact match (mean over `instances`, 0…1) under each variant, from one
+  /// teacher-forced pass per instance: greedy decoding reproduces the reference, token for token,
+  /// and then stops exactly when the most likely next token is the reference's at every position
+  /// of the reference and its `<eos>` — the same number as decoding, from one forward pass.
+  public func exactMatch(
+    _ task: InstructionTask, instances: [InstructionInstance], variants: [PromptVariant]
+  ) throws -> [Double] {
+    let agreement = try greedyAgreement(task, instances: instances, variants: variants)
+    return variants.indices.map { v in
+      Double(agreement[(v * instances.count)..<((v + 1) * instances.count)].filter { !$0.contains(false) }.count)
+        / Double(instances.count)
+    }
+  }
+
+  /// For each variant and instance (variant-major), whether greedy decoding would choose the
+  /// reference's token at each position of the reference followed by `<eos>`, given the
+  /// reference before it.
+  public func greedyAgreement(
+    _ task: InstructionTask, instances: [InstructionInstance], variants: [PromptVariant]
+  ) throws -> [[Bool]] {
+    var rows: [(tokens: [Int32], start: Int, answer: [Int32])] = []
+    for variant in variants {
+      for instance in instances {
+        let prompt = tokens(task, variant, input: instance.input)!
+        let answer = data.tokenizer.encode(instance.outputs[0]) + [data.tokenizer.endOfTextID]
+        rows.append((prompt + answer.dropLast(), prompt.count - 1, answer))
+      }
+    }
+    let vocabulary = model.config.vocabulary
+    let backend = model.arena.values.backend
+    var result: [[Bool]] = []
+    for start in stride(from: 0, to: rows.count, by: batch) {
+      let chunk = rows[start..<min(start + batch, rows.count)]
+      let width = chunk.map(\.tokens.count).max()!
+      var ids = [Int32](repeating: data.tokenizer.endOfTextID, count: chunk.count * width)
+      for (r, row) in chunk.enumerated() {
+        for (t, token) in row.tokens.enumerated() { ids[r * width + t] = token }
+      }
+      let logits = Tape.withoutRecording {
+        model.logits(Tensor(ids: ids, shape: [chunk.count, width], on: backend))
+      }.toArray()
+      try backend.synchronize()
+      for (r, row) in chunk.enumerated() {
+        result.append(
+          row.answer.enumerated().map { i, token in
+            let offset = (r * width + row.start + i) * vocabulary
+            let scores = logits[offset..<(offset + vocabulary)]
+            return scores.indices.max { scores[$0] < scores[$1] }! - offset == Int(token)
+          })
+      }
+    }
+    return result
+  }
+
   /// Longest answer of a generation task, in words.
   public static let answerRoom = 10
 
