@@ -91,15 +91,24 @@ private let tinyProbe = """
     #expect(first.stdout.contains("ρ ="))
     #expect(FileManager.default.fileExists(atPath: folder.path("runs/tiny-prompts/report.html")))
 
-    // the README's query recomputes the report's per-task spreads from the log
-    let spreads = try sqlite3(
-      log,
-      """
-      SELECT r.label, m.name, round(max(m.value) - min(m.value), 1) AS spread
-      FROM metric m JOIN run r ON r.id = m.run_id JOIN experiment e ON e.id = r.experiment_id
-      WHERE e.name = 'tiny-prompts' AND m.name LIKE 'format.%.score' GROUP BY r.id, m.name ORDER BY r.id, m.name
-      """, readOnly: true)
+    // the README's query (on this experiment) recomputes the report's per-task statistics
+    let readme = try String(contentsOf: packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+    let start = try #require(readme.range(of: "SELECT r.label AS model, m.name AS evaluation"))
+    let end = try #require(readme.range(of: ";", range: start.upperBound..<readme.endIndex))
+    let query = String(readme[start.lowerBound..<end.upperBound])
+      .replacingOccurrences(of: "e.name = 'prompts'", with: "e.name = 'tiny-prompts'")
+    let spreads = try sqlite3(log, query, readOnly: true)
+    #expect(spreads.status == 0, "\(spreads.stderr)")
     #expect(spreads.stdout.split(separator: "\n").count == 3 * 2 * 2 * 2)
+    let report = try String(contentsOfFile: folder.path("runs/tiny-prompts/report.html"), encoding: .utf8)
+    for line in spreads.stdout.split(separator: "\n") where line.contains(".k0.seed0.score") {
+      // model|evaluation|formats|mean|sd|min|max|spread: the report's row for that task at k = 0
+      let f = line.split(separator: "|").map(String.init)
+      let task = f[1].replacingOccurrences(of: "format.", with: "").replacingOccurrences(
+        of: ".k0.seed0.score", with: "")
+      #expect(
+        report.contains("<td>\(task.htmlEscapedForTest)</td><td>0</td><td>\(f[2])</td><td>\(f[3])</td>"), "\(line)")
+    }
 
     let again = try WorkbenchProcess.run(["run", "prompts.yaml", "--device", "cpu"], in: folder.url)
     #expect(again.status == 0 && again.stderr.contains("already finished"))
@@ -109,5 +118,12 @@ private let tinyProbe = """
     folder.write("bad.yaml", tinyProbe.replacingOccurrences(of: "contains(x=c), reverse", with: "reverse, sort-words"))
     let bad = try WorkbenchProcess.run(["run", "bad.yaml", "--device", "cpu"], in: folder.url)
     #expect(bad.status != 0 && bad.stderr.contains("no task 'sort-words' in the suite"), "\(bad.stderr)")
+  }
+}
+
+extension String {
+  fileprivate var htmlEscapedForTest: String {
+    replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+      .replacingOccurrences(of: ">", with: "&gt;")
   }
 }

@@ -123,6 +123,15 @@ struct PromptSensitivityTests {
     }
     let exact = try probe.exactMatch(task, instances: instances, variants: [variant])
     #expect(exact == [Double(greedy.filter { $0.count < 4 }.count) / 5])
+    // a prompt too long for the context is reported, not evaluated (generation and classification)
+    let long = PromptVariant(
+      format: .tkInstruct, demonstrations: Array(repeating: variant.demonstrations[0], count: 40))
+    #expect(!probe.fits(task, long, inputs: inputs))
+    #expect(probe.fits(task, variant, inputs: inputs))
+    let yesNo = try #require(suite.task(named: "contains(x=c)"))
+    let longYesNo = PromptVariant(
+      format: .tkInstruct, demonstrations: Array(repeating: suite.examples(yesNo).positive[0], count: 40))
+    #expect(!probe.fits(yesNo, longYesNo, inputs: ["a b c"]))
     // a reference one token off never matches
     let wrong = instances.map { InstructionInstance(input: $0.input, outputs: [$0.outputs[0] + " a"]) }
     #expect(try probe.greedyAgreement(task, instances: wrong, variants: [variant]).allSatisfy { $0.contains(false) })

@@ -95,7 +95,7 @@ struct PromptSensitivityAnalysis {
     }
 
     out(
-      "\(probes.count) probed models, \(p.tasks.count) classification tasks × \(p.instances) instances, "
+      "\(probes.count) probed models, \(p.tasks.count) tasks × \(p.instances) instances, "
         + "\(p.formats) formats, k ∈ {\(p.shots.map(String.init).joined(separator: ", "))}, "
         + "\(p.selectionSeeds) demonstration sets")
     out(
@@ -244,11 +244,29 @@ struct PromptSensitivityAnalysis {
             return v.isEmpty ? nil : (Double(k), v.reduce(0, +) / Double(v.count))
           }, line: true, markers: true))
     }
+    // Per model and task: the statistics of the score over the formats at each k, for the first
+    // demonstration set (the README's query gives the same from the log).
+    var rows: [String] = []
+    for probe in probes {
+      for task in p.tasks {
+        for k in p.shots {
+          guard let v = probe.values["format.\(task).k\(k).seed0.score"]?.values, !v.isEmpty else { continue }
+          let values = Array(v)
+          let mean = values.reduce(0, +) / Double(values.count)
+          let sd = (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count)).squareRoot()
+          let cells =
+            [probe.name, task, "\(k)", "\(values.count)"]
+            + [mean, sd, values.min()!, values.max()!, values.max()! - values.min()!].map { String(format: "%.1f", $0) }
+          rows.append("<tr>" + cells.map { "<td>\($0.htmlEscaped)</td>" }.joined() + "</tr>")
+        }
+      }
+    }
     let html = """
       <!doctype html>
       <html lang="en"><head><meta charset="utf-8"><title>Prompt sensitivity</title>
       <style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1400px}svg{background:#fff;margin:0.5em;border:1px solid #ddd}
-      pre{font-size:13px;background:#f6f6f6;padding:1em}</style></head>
+      pre{font-size:13px;background:#f6f6f6;padding:1em}table{border-collapse:collapse}
+      td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px}</style></head>
       <body><h1>Prompt sensitivity: accuracy across formats, demonstrations and order</h1>
       <p>Every number below is computed from the log's <code>format.*</code>, <code>order.*</code>,
       <code>wording.*</code> and <code>search.*</code> metrics of this experiment (README, "Prompt sensitivity", gives the query).
@@ -257,6 +275,9 @@ struct PromptSensitivityAnalysis {
       \(calibrated.render(width: 900, height: 460))
       \(shots.render())
       <pre>\(lines.joined(separator: "\n").htmlEscaped)</pre>
+      <h2>Score over formats per model, task and k (first demonstration set)</h2>
+      <table><tr><th>model</th><th>task</th><th>k</th><th>formats</th><th>mean</th><th>sd</th><th>min</th><th>max</th><th>spread</th></tr>
+      \(rows.joined(separator: "\n"))</table>
       </body></html>
       """
     let url = context.directory.appendingPathComponent("report.html")

@@ -75,7 +75,9 @@ public struct PromptProbe {
   /// generation task).
   public func fits(_ task: InstructionTask, _ variant: PromptVariant, inputs: [String]) -> Bool {
     if task.labels == nil {
-      return inputs.allSatisfy { (tokens(task, variant, input: $0)?.count ?? .max) + Self.answerRoom <= data.context }
+      return inputs.allSatisfy { input in
+        tokens(task, variant, input: input).map { $0.count + Self.answerRoom <= data.context } ?? false
+      }
     }
     return (inputs + PromptFormat.contentFreeInputs).allSatisfy { tokens(task, variant, input: $0) != nil }
   }
