@@ -53,9 +53,10 @@ import WorkbenchTestSupport
   @Test func readmeQueryRunsInTheSQLiteShell() throws {
     try runSweep()
     let readme = try String(contentsOf: packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
-    let start = try #require(readme.range(of: "```sql\n"))
+    // the run log section's query (the first of README's that reads validation losses)
+    let start = try #require(readme.range(of: "```sql\nSELECT e.name AS experiment"))
     let end = try #require(readme.range(of: "```", range: start.upperBound..<readme.endIndex))
-    let sql = String(readme[start.upperBound..<end.lowerBound])
+    let sql = String(readme[readme.index(start.lowerBound, offsetBy: 7)..<end.lowerBound])
     let result = try sqlite3(log, sql, readOnly: true)
     #expect(result.status == 0, "\(result.stderr)")
     let lines = result.stdout.split(separator: "\n")
