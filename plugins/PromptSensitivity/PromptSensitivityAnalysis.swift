@@ -140,26 +140,23 @@ struct PromptSensitivityAnalysis {
     }
 
     out("effects on the format spread by k (median over tasks, mean ± 95% interval over demonstration sets):")
-    for probe in probes {
-      let cells = p.shots.map { k -> String in
-        let d = probe.spreadDifferences(
-          k: k, { probe.spread("format.\($0).k\(k).seed\($1).score") },
-          { probe.spread("format.\($0).k\(k).seed\($1).calibrated") })
+    /// `a`'s format spread of `scoreA` minus `b`'s of `scoreB`, at each k.
+    func effect(_ a: Probe, _ scoreA: String, _ b: Probe, _ scoreB: String) -> String {
+      p.shots.map { k -> String in
+        let d = a.spreadDifferences(
+          k: k, { a.spread("format.\($0).k\(k).seed\($1).\(scoreA)") },
+          { b.spread("format.\($0).k\(k).seed\($1).\(scoreB)") })
         return "k=\(k) \(interval(d))\(sign(d))"
-      }
-      out("  calibration, \(probe.name): uncalibrated − calibrated: " + cells.joined(separator: ", "))
+      }.joined(separator: ", ")
+    }
+    for probe in probes {
+      out("  calibration, \(probe.name): uncalibrated − calibrated: " + effect(probe, "score", probe, "calibrated"))
     }
     for model in probes.map(\.model).reduce(into: [String](), { if !$0.contains($1) { $0.append($1) } }) {
       guard let tuned = probes.first(where: { $0.model == model && $0.config.tuning == .tuned }),
         let augmented = probes.first(where: { $0.model == model && $0.config.tuning == .augmented })
       else { continue }
-      let cells = p.shots.map { k -> String in
-        let d = tuned.spreadDifferences(
-          k: k, { tuned.spread("format.\($0).k\(k).seed\($1).score") },
-          { augmented.spread("format.\($0).k\(k).seed\($1).score") })
-        return "k=\(k) \(interval(d))\(sign(d))"
-      }
-      out("  format augmentation, \(model): single-format − augmented: " + cells.joined(separator: ", "))
+      out("  format augmentation, \(model): single-format − augmented: " + effect(tuned, "score", augmented, "score"))
     }
     out("  (* the interval excludes 0: a positive difference narrows the spread, a negative one widens it)")
 

@@ -110,26 +110,13 @@ public struct PromptProbe {
         rows.append((prompt + answer.dropLast(), prompt.count - 1, answer))
       }
     }
-    let vocabulary = model.config.vocabulary
-    let backend = model.arena.values.backend
     var result: [[Bool]] = []
-    for start in stride(from: 0, to: rows.count, by: batch) {
-      let chunk = rows[start..<min(start + batch, rows.count)]
-      let width = chunk.map(\.tokens.count).max()!
-      var ids = [Int32](repeating: data.tokenizer.endOfTextID, count: chunk.count * width)
-      for (r, row) in chunk.enumerated() {
-        for (t, token) in row.tokens.enumerated() { ids[r * width + t] = token }
-      }
-      let logits = Tape.withoutRecording {
-        model.logits(Tensor(ids: ids, shape: [chunk.count, width], on: backend))
-      }.toArray()
-      try backend.synchronize()
-      for (r, row) in chunk.enumerated() {
+    try forEachBatch(rows.map(\.tokens)) { first, logits in
+      for (r, row) in rows[first..<(first + logits.rows)].enumerated() {
         result.append(
           row.answer.enumerated().map { i, token in
-            let offset = (r * width + row.start + i) * vocabulary
-            let scores = logits[offset..<(offset + vocabulary)]
-            return scores.indices.max { scores[$0] < scores[$1] }! - offset == Int(token)
+            let scores = logits.at(row: r, position: row.start + i)
+            return scores.indices.max { scores[$0] < scores[$1] }! - scores.startIndex == Int(token)
           })
       }
     }
@@ -161,12 +148,40 @@ public struct PromptProbe {
 
   /// Log-probabilities of the next token being each of `options` after each prompt.
   func nextTokenLogProbabilities(_ prompts: [[Int32]], options: [Int32]) throws -> [[Double]] {
-    let vocabulary = model.config.vocabulary
-    let backend = model.arena.values.backend
     var result: [[Double]] = []
     result.reserveCapacity(prompts.count)
-    for start in stride(from: 0, to: prompts.count, by: batch) {
-      let rows = Array(prompts[start..<min(start + batch, prompts.count)])
+    try forEachBatch(prompts) { first, logits in
+      for (r, row) in prompts[first..<(first + logits.rows)].enumerated() {
+        let scores = logits.at(row: r, position: row.count - 1)
+        let top = Double(scores.max()!)
+        let logSum = top + log(scores.reduce(0.0) { $0 + exp(Double($1) - top) })
+        result.append(options.map { Double(scores[scores.startIndex + Int($0)]) - logSum })
+      }
+    }
+    return result
+  }
+
+  /// The logits of one batch: `rows` sequences padded to `width`, `vocabulary` scores per position.
+  struct BatchLogits {
+    let values: [Float]
+    let rows: Int
+    let width: Int
+    let vocabulary: Int
+
+    /// The scores after position `position` of row `row`.
+    func at(row: Int, position: Int) -> ArraySlice<Float> {
+      let offset = (row * width + position) * vocabulary
+      return values[offset..<(offset + vocabulary)]
+    }
+  }
+
+  /// Runs `sequences` through the model `batch` at a time (each padded after its end, which
+  /// causal attention keeps from affecting it) and hands over each batch's logits with the index
+  /// of its first sequence.
+  func forEachBatch(_ sequences: [[Int32]], _ body: (Int, BatchLogits) throws -> Void) throws {
+    let backend = model.arena.values.backend
+    for start in stride(from: 0, to: sequences.count, by: batch) {
+      let rows = sequences[start..<min(start + batch, sequences.count)]
       let width = rows.map(\.count).max()!
       var ids = [Int32](repeating: data.tokenizer.endOfTextID, count: rows.count * width)
       for (r, row) in rows.enumerated() {
@@ -176,15 +191,8 @@ public struct PromptProbe {
         model.logits(Tensor(ids: ids, shape: [rows.count, width], on: backend))
       }.toArray()
       try backend.synchronize()
-      for (r, row) in rows.enumerated() {
-        let offset = (r * width + row.count - 1) * vocabulary
-        let scores = logits[offset..<(offset + vocabulary)]
-        let top = Double(scores.max()!)
-        let logSum = top + log(scores.reduce(0.0) { $0 + exp(Double($1) - top) })
-        result.append(options.map { Double(scores[offset + Int($0)]) - logSum })
-      }
+      try body(start, BatchLogits(values: logits, rows: rows.count, width: width, vocabulary: model.config.vocabulary))
     }
-    return result
   }
 
   /// Accuracy of `task` on `instances` under each of `variants`. Label words are single tokens.
