@@ -41,16 +41,25 @@ public struct InstructionData: Sendable {
     sequence(prompt: prompt(task, input: instance.input, encoding: encoding), answer: instance.outputs[0])
   }
 
+  /// The tokens of a prompt in `format` (after `<eos>`, like every prompt): the definition in
+  /// wording `paraphrase`, the options of a classification task, `demonstrations`, and `input`.
+  public func prompt(
+    _ task: InstructionTask, format: PromptFormat, paraphrase: Int = 0, demonstrations: [InstructionExample],
+    input: String
+  ) -> [Int32] {
+    let text = format.prompt(
+      definition: task.definition(paraphrase), options: task.labels, demonstrations: demonstrations, input: input)
+    return [tokenizer.endOfTextID] + tokenizer.encode(text)
+  }
+
   /// One example in a prompt format of the grammar (format-augmented tuning): `k` of the task's
   /// demonstrations, the options listed when the format lists them, the answer verbalised.
   public func sequence(
     _ task: InstructionTask, instance: InstructionInstance, format: PromptFormat, demonstrations k: Int
   ) -> (tokens: [Int32], targets: [Int32], answerTokens: Int) {
-    let text = format.prompt(
-      definition: task.definition(), options: task.labels,
-      demonstrations: Array(suite.examples(task).positive.prefix(k)), input: instance.input)
-    return sequence(
-      prompt: [tokenizer.endOfTextID] + tokenizer.encode(text), answer: format.verbalize(instance.outputs[0]))
+    let prompt = prompt(
+      task, format: format, demonstrations: Array(suite.examples(task).positive.prefix(k)), input: instance.input)
+    return sequence(prompt: prompt, answer: format.verbalize(instance.outputs[0]))
   }
 
   func sequence(prompt: [Int32], answer text: String) -> (tokens: [Int32], targets: [Int32], answerTokens: Int) {

@@ -22,8 +22,6 @@ public struct LabelAccuracy: Sendable, Equatable {
   public var accuracy: Double
   public var normalizedAccuracy: Double
   public var calibratedAccuracy: Double
-  /// How many instances were answered.
-  public var count: Int
 }
 
 /// Contextual calibration (Zhao et al. 2021): the label probabilities of an input, renormalised,
@@ -64,10 +62,9 @@ public struct PromptProbe {
 
   /// The prompt's tokens (after `<eos>`, as in training), or nil when it does not fit the context.
   func tokens(_ task: InstructionTask, _ variant: PromptVariant, input: String) -> [Int32]? {
-    let text = variant.format.prompt(
-      definition: task.definition(variant.paraphrase), options: task.labels, demonstrations: variant.demonstrations,
+    let tokens = data.prompt(
+      task, format: variant.format, paraphrase: variant.paraphrase, demonstrations: variant.demonstrations,
       input: input)
-    let tokens = [data.tokenizer.endOfTextID] + data.tokenizer.encode(text)
     return tokens.count < data.context ? tokens : nil
   }
 
@@ -230,7 +227,7 @@ public struct PromptProbe {
       let n = Double(instances.count)
       return LabelAccuracy(
         accuracy: Double(correct.plain) / n, normalizedAccuracy: Double(correct.normalized) / n,
-        calibratedAccuracy: Double(correct.calibrated) / n, count: instances.count)
+        calibratedAccuracy: Double(correct.calibrated) / n)
     }
   }
 }
