@@ -17,6 +17,11 @@ struct DeviceOptions: ParsableArguments {
 
   /// Opens the device; `auto` reports its choice on stderr unless `quiet`.
   func select(quiet: Bool = false) throws -> SelectedDevice {
+    try Self.select(device, quiet: quiet)
+  }
+
+  /// Opens the device named like `--device` does.
+  static func select(_ device: String, quiet: Bool = false) throws -> SelectedDevice {
     do {
       let selected = try DeviceSelector.select(try DeviceChoice(parsing: device))
       if let note = selected.note, !quiet { writeStandardErrorLine(note) }

@@ -19,6 +19,11 @@ struct RunCommand: ParsableCommand {
         ~key          remove a key            ~noise
       Finished runs are skipped (each run is keyed by a hash of its resolved config, plugin and
       seed); failed and interrupted ones run again. Ctrl-C marks the current run interrupted.
+
+      --backend slurm submits the runs not yet finished as one Slurm job array (a `workbench
+      worker` per task, each run into its own shard) and a merge job after it, then returns;
+      `workbench status EXP` follows them, and running this again submits only what is not
+      finished and not queued. --dry-run prints the batch scripts.
       """)
 
   @Argument(help: "The experiment file (YAML).", completion: .file(extensions: ["yaml", "yml"]))
@@ -39,16 +44,33 @@ struct RunCommand: ParsableCommand {
   @Option(help: "Kernel threads for training (default: $WORKBENCH_THREADS, else the number of cores).")
   var threads: Int?
 
+  @Option(help: "Where the runs execute: local (here) or slurm (a job array; returns once submitted).")
+  var backend = ExecutionBackend.local
+
   @OptionGroup var device: DeviceOptions
   @OptionGroup var log: LogOptions
+  @OptionGroup(title: "Slurm options (with --backend slurm)") var slurm: SlurmOptions
 
   func validate() throws {
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    if backend == .local && !slurm.isEmpty {
+      throw ValidationError("--partition, --max-parallel, --pack, --time, --gpus and --sbatch-arg need --backend slurm")
+    }
+    if backend == .slurm && rerun == .all {
+      throw ValidationError(
+        "--rerun all cannot be used with --backend slurm: finished runs are never submitted again (delete their folders in runs/ to redo them)"
+      )
+    }
+    if backend == .slurm && threads != nil {
+      throw ValidationError(
+        "--threads is for local runs; on Slurm a worker uses $SLURM_CPUS_PER_TASK (--sbatch-arg=--cpus-per-task=N)")
+    }
   }
 
   func run() throws {
     if let threads { CPUBackend.setThreads(threads) }
     let experiment = try ResolvedExperiment.load(path: file, overrides: overrides, plugins: ExperimentRegistry.plugins)
+    if backend == .slurm { return try submitToSlurm(experiment) }
     if dryRun { return try printDryRun(experiment) }
 
     let runLog = try RunLog(path: log.path)
@@ -100,7 +122,7 @@ struct RunCommand: ParsableCommand {
       switch status {
       case nil, .pending: starts = true
       case .finished, .diverged: starts = rerun == .all
-      case .failed, .interrupted: starts = rerun != .none
+      case .failed, .interrupted, .preempted: starts = rerun != .none
       case .running: starts = false
       }
       if starts { wouldStart += 1 }

@@ -15,7 +15,8 @@ public struct WorkbenchCommand: ParsableCommand {
     subcommands: [
       RunCommand.self, RunsCommand.self, ShowCommand.self, QueryCommand.self, ExportCommand.self, LogCommand.self,
       GenerateCommand.self, FitCommand.self, PlanCommand.self, ReportCommand.self, PluginsCommand.self,
-      BenchCommand.self, DevicesCommand.self, ScoreCommand.self, TasksCommand.self,
+      BenchCommand.self, DevicesCommand.self, ScoreCommand.self, TasksCommand.self, StatusCommand.self,
+      SweepMergeCommand.self, WorkerCommand.self,
     ])
 
   public init() {}

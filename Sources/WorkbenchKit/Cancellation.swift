@@ -8,10 +8,17 @@ import Synchronization
   import Darwin
 #endif
 
-/// Thrown by `RunContext.checkCancellation()` once SIGINT or SIGTERM arrived.
+/// Thrown by `RunContext.checkCancellation()` once SIGINT or SIGTERM (or, in a Slurm worker,
+/// SIGUSR1) arrived.
 public struct RunCancelled: Error, CustomStringConvertible, Sendable {
   public var signal: Int32
-  public var description: String { "interrupted by \(signal == SIGTERM ? "SIGTERM" : "SIGINT")" }
+  public var description: String {
+    switch signal {
+    case SIGTERM: "interrupted by SIGTERM"
+    case SIGUSR1: "stopped by SIGUSR1 (the scheduler's warning before the time limit)"
+    default: "interrupted by SIGINT"
+    }
+  }
   /// The exit status a shell expects after this signal: 130 for SIGINT, 143 for SIGTERM.
   public var exitCode: Int32 { 128 + signal }
 }
@@ -38,11 +45,12 @@ public final class SignalTrap: Sendable {
     if let signal { throw RunCancelled(signal: signal) }
   }
 
-  /// Starts catching SIGINT and SIGTERM; `emergencyStop` marks the current run before a forced exit.
-  public func install(emergencyStop: @escaping @Sendable (Int32) -> Void) {
+  /// Starts catching `signals` (SIGINT and SIGTERM; a Slurm worker adds SIGUSR1); `emergencyStop`
+  /// marks the current run before a forced exit.
+  public func install(signals: [Int32] = [SIGINT, SIGTERM], emergencyStop: @escaping @Sendable (Int32) -> Void) {
     emergency.withLock { $0 = emergencyStop }
     let queue = DispatchQueue(label: "workbench.signals")
-    for number in [SIGINT, SIGTERM] {
+    for number in signals {
       _ = setSignalIgnored(number)
       let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
       source.setEventHandler { [self] in

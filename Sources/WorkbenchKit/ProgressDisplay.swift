@@ -95,7 +95,8 @@ public final class ProgressDisplay: Sendable {
     case .finished:
       text = "\(paint("✓", 32)) \(line) finished in \(Self.duration(duration))"
       if let loss = record.finalValLoss ?? record.finalTrainLoss { text += String(format: ", loss %.4f", loss) }
-    case .interrupted: text = "\(paint("■", 33)) \(line) interrupted after \(Self.duration(duration))"
+    case .interrupted, .preempted:
+      text = "\(paint("■", 33)) \(line) \(status.rawValue) after \(Self.duration(duration))"
     case .diverged: text = "\(paint("↯", 33)) \(line) \(error ?? "diverged") after \(Self.duration(duration))"
     default: text = "\(paint("✗", 31)) \(line) failed after \(Self.duration(duration)): \(error ?? "unknown error")"
     }

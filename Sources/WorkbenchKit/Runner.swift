@@ -35,22 +35,30 @@ public final class Runner: Sendable {
   /// Where runs compute, and what they record as their device.
   public let backend: any Backend
   public let deviceDescription: String
+  /// How a run stopped by a signal is recorded: `interrupted` (Ctrl-C, `kill`), or `preempted` in a
+  /// Slurm worker, where the scheduler sent it.
+  public let cancelledStatus: RunStatus
+  /// Whether the process that holds a running run is alive (nil: cannot tell; its heartbeat decides).
+  private let isAlive: @Sendable (RunOwner) -> Bool?
   private let current = Mutex<(runID: Int64, label: String)?>(nil)
   private let owner = ProcessIdentity.current
 
   public init(
     log: RunLog, policy: RerunPolicy = .failed, display: ProgressDisplay, trap: SignalTrap = .shared,
     runsRoot: URL? = nil, lease: TimeInterval = 90, heartbeatInterval: TimeInterval = 10,
-    backend: any Backend = CPUBackend.shared, deviceDescription: String? = nil
+    backend: any Backend = CPUBackend.shared, deviceDescription: String? = nil,
+    cancelledStatus: RunStatus = .interrupted,
+    isAlive: @escaping @Sendable (RunOwner) -> Bool? = { ProcessIdentity.isAlive($0) }
   ) {
+    self.cancelledStatus = cancelledStatus
+    self.isAlive = isAlive
     self.backend = backend
     self.deviceDescription = deviceDescription ?? backend.name
     self.log = log
     self.policy = policy
     self.display = display
     self.trap = trap
-    self.runsRoot =
-      runsRoot ?? URL(fileURLWithPath: log.path).deletingLastPathComponent().appendingPathComponent("runs")
+    self.runsRoot = runsRoot ?? Self.runsRoot(besideLog: log.path)
     self.lease = lease
     self.heartbeatInterval = heartbeatInterval
   }
@@ -59,33 +67,25 @@ public final class Runner: Sendable {
   public func emergencyStop(signal: Int32) {
     guard let run = current.withLock({ $0 }) else { return }
     try? log.endRun(
-      runID: run.runID, owner: owner, status: .interrupted, device: nil,
+      runID: run.runID, owner: owner, status: cancelledStatus, device: nil,
       error: RunCancelled(signal: signal).description + " (forced: the run did not stop in time)")
   }
 
   /// Runs what needs running, then analyses the experiment when every run is finished.
+  /// - Parameters:
+  ///   - only: run just these keys of the experiment (a Slurm array task); only they are registered.
+  ///   - analyze: whether to analyse the experiment once its runs are finished.
   /// - Throws: `RunCancelled` after a signal (the run is already marked), `RunLogError` when the log fails.
-  public func run(_ experiment: ResolvedExperiment, output: @escaping (String) -> Void) throws -> RunOutcome {
-    let reaped = try log.reapOrphans(lease: lease, isAlive: ProcessIdentity.isAlive)
+  public func run(
+    _ experiment: ResolvedExperiment, only: Set<String>? = nil, analyze: Bool = true,
+    output: @escaping (String) -> Void
+  ) throws -> RunOutcome {
+    let reaped = try log.reapOrphans(lease: lease, isAlive: isAlive)
     for run in reaped {
       display.note(
         "run \(run.key.prefix(8)) was left running by a process that ended (\(run.owner ?? "?")); marked interrupted")
     }
-    let experimentID = try log.registerExperiment(
-      name: experiment.name, plugin: experiment.plugin.id, sourcePath: experiment.sourcePath)
-    let spec = try canonicalJSON([
-      "source": experiment.sourcePath, "overrides": experiment.overrides.joined(separator: " "),
-    ])
-    let sweepID = try log.registerSweep(
-      experimentID: experimentID, key: experiment.sweepKey, spec: spec, runCount: experiment.runs.count)
-    try log.registerRuns(
-      experiment.runs.map {
-        RunRecord(
-          key: $0.key, experimentID: experimentID, sweepID: sweepID, label: $0.label, plugin: experiment.plugin.id,
-          pluginVersion: experiment.plugin.version, seed: Int64($0.seed), config: $0.configJSON)
-      })
-
-    let keys = experiment.runs.map(\.key)
+    let keys = try register(experiment, only: only)
     let byKey = Dictionary(uniqueKeysWithValues: experiment.runs.map { ($0.key, $0) })
     let before = try log.runs(keys: keys)
     var outcome = RunOutcome(total: keys.count)
@@ -107,7 +107,7 @@ public final class Runner: Sendable {
       try trap.check()
       guard
         let claimed = try log.claimNextRun(
-          keys: keys, policy: policy, skip: attempted, owner: owner, lease: lease, isAlive: ProcessIdentity.isAlive,
+          keys: keys, policy: policy, skip: attempted, owner: owner, lease: lease, isAlive: isAlive,
           environment: (Workbench.version, gitRevision), startedBefore: invocationStart,
           resumable: { [self] in hasCheckpoint(experiment: experiment.name, key: $0) })
       else { break }
@@ -127,7 +127,7 @@ public final class Runner: Sendable {
         guard tries <= experiment.retries,
           let again = try log.claimNextRun(
             keys: [record.key], policy: .failed, skip: [], owner: owner, lease: lease,
-            isAlive: ProcessIdentity.isAlive, environment: (Workbench.version, gitRevision),
+            isAlive: isAlive, environment: (Workbench.version, gitRevision),
             resumable: { [self] in hasCheckpoint(experiment: experiment.name, key: $0) })
         else {
           outcome.failed += 1
@@ -142,12 +142,7 @@ public final class Runner: Sendable {
     outcome.runningElsewhere = after.filter { $0.status == .running }.count
     display.finish()
     if after.allSatisfy({ $0.status.isComplete }) {
-      let ordered = keys.compactMap { key in after.first { $0.key == key } }
-      guard let record = try log.experiment(named: experiment.name) else { return outcome }
-      let context = AnalysisContext(
-        experiment: record, directory: runsRoot.appendingPathComponent(experiment.name), log: log, output: output)
-      try experiment.plugin.analyzeRuns(ordered, context)
-      outcome.analyzed = true
+      if analyze { outcome.analyzed = try self.analyze(experiment, output: output) }
       try trap.check()
     } else if outcome.runningElsewhere > 0 {
       display.note(
@@ -155,6 +150,49 @@ public final class Runner: Sendable {
       )
     }
     return outcome
+  }
+
+  /// `runs/` in the folder of the log: where run folders and reports go.
+  public static func runsRoot(besideLog path: String) -> URL {
+    URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent().appendingPathComponent("runs")
+  }
+
+  /// Records the experiment, its sweep and its runs (pending where new) in the log.
+  /// - Parameter only: register just these of the experiment's runs (the sweep is still the whole one).
+  /// - Returns: the keys registered, in plan order.
+  @discardableResult
+  public func register(_ experiment: ResolvedExperiment, only: Set<String>? = nil) throws -> [String] {
+    let experimentID = try log.registerExperiment(
+      name: experiment.name, plugin: experiment.plugin.id, sourcePath: experiment.sourcePath)
+    let spec = try canonicalJSON([
+      "source": experiment.sourcePath, "overrides": experiment.overrides.joined(separator: " "),
+    ])
+    let sweepID = try log.registerSweep(
+      experimentID: experimentID, key: experiment.sweepKey, spec: spec, runCount: experiment.runs.count)
+    let runs = experiment.runs.filter { only?.contains($0.key) ?? true }
+    try log.registerRuns(
+      runs.map {
+        RunRecord(
+          key: $0.key, experimentID: experimentID, sweepID: sweepID, label: $0.label, plugin: experiment.plugin.id,
+          pluginVersion: experiment.plugin.version, seed: Int64($0.seed), config: $0.configJSON)
+      })
+    return runs.map(\.key)
+  }
+
+  /// Runs the plugin's analysis over the experiment's runs when every one is finished in the log.
+  /// - Returns: whether it ran.
+  @discardableResult
+  public func analyze(_ experiment: ResolvedExperiment, output: @escaping (String) -> Void) throws -> Bool {
+    let keys = experiment.runs.map(\.key)
+    let found = Dictionary(uniqueKeysWithValues: try log.runs(keys: keys).map { ($0.key, $0) })
+    let ordered = keys.compactMap { found[$0] }
+    guard ordered.count == keys.count, ordered.allSatisfy({ $0.status.isComplete }),
+      let record = try log.experiment(named: experiment.name)
+    else { return false }
+    let context = AnalysisContext(
+      experiment: record, directory: runsRoot.appendingPathComponent(experiment.name), log: log, output: output)
+    try experiment.plugin.analyzeRuns(ordered, context)
+    return true
   }
 
   /// The folder of a run: `runs/<experiment>/<run-key>/`.
@@ -193,8 +231,8 @@ public final class Runner: Sendable {
     } catch let cancelled as RunCancelled {
       try? context.flush()
       try log.endRun(
-        runID: record.id!, owner: owner, status: .interrupted, device: context.device, error: cancelled.description)
-      display.runFinished(record, status: .interrupted, error: cancelled.description)
+        runID: record.id!, owner: owner, status: cancelledStatus, device: context.device, error: cancelled.description)
+      display.runFinished(record, status: cancelledStatus, error: cancelled.description)
       throw cancelled
     } catch let diverged as RunDiverged {
       try? context.flush()

@@ -16,7 +16,8 @@ public struct MergeReport: Sendable, Equatable {
 extension RunLog {
   /// Imports the runs of another log file (a shard written on another machine), idempotent by
   /// run key: a run is imported once, with its metrics and artifacts; a finished run here is never
-  /// replaced. The shard is opened read-only and the whole import is one transaction.
+  /// replaced. A run the shard ended without a result (failed, interrupted, preempted) replaces
+  /// an unfinished run here that ended earlier, so the log shows the latest attempt. The shard is opened read-only and the whole import is one transaction.
   /// A run this log has `running` under a live owner (see `isAlive` and `lease`) is left alone.
   public func merge(
     from shardPath: String, lease: TimeInterval = 90, isAlive: (RunOwner) -> Bool? = { _ in nil }
@@ -37,9 +38,12 @@ extension RunLog {
     var wanted: [RunRecord] = []
     let local = Dictionary(uniqueKeysWithValues: try self.runs(keys: runs.map(\.key)).map { ($0.key, $0) })
     for run in runs {
-      if run.status.isComplete && local[run.key]?.status.isComplete != true {
+      let here = local[run.key]
+      if run.status.isComplete && here?.status.isComplete != true {
         wanted.append(run)
-      } else if local[run.key] == nil && run.status != .running {
+      } else if here == nil && run.status != .running {
+        wanted.append(run)
+      } else if let here, Self.endedLater(run, than: here) {
         wanted.append(run)
       } else {
         report.skipped += 1
@@ -92,6 +96,33 @@ extension RunLog {
       }
     }
     return report
+  }
+
+  /// Whether `shard` is an unfinished attempt that ended after whatever `here` records (a pending
+  /// run here has recorded nothing).
+  static func endedLater(_ shard: RunRecord, than here: RunRecord) -> Bool {
+    guard shard.status.isRetryable, here.status == .pending || here.status.isRetryable else { return false }
+    guard let ended = shard.finishedAt else { return false }
+    return here.status == .pending || ended > (here.finishedAt ?? .distantPast)
+  }
+
+  /// Records how an unfinished run ended when no shard says so (a Slurm task cancelled before it
+  /// started, or killed before it could write): only a pending or retryable run is changed.
+  /// - Returns: whether the run was changed.
+  @discardableResult
+  public func markEnded(key: String, status: RunStatus, error: String) throws -> Bool {
+    precondition(status.isRetryable, "markEnded records a run that ended without a result")
+    return try write { db in
+      guard var run = try RunRecord.filter(Column("key") == key).fetchOne(db),
+        run.status == .pending || run.status.isRetryable
+      else { return false }
+      if run.status == status && run.error == error { return false }
+      run.status = status
+      run.error = error
+      run.finishedAt = Date()
+      try run.update(db)
+      return true
+    }
   }
 
   private static func localExperimentID(

@@ -142,7 +142,7 @@ extension RunLog {
         let claimable: Bool
         switch run.status {
         case .pending: claimable = true
-        case .failed, .interrupted: claimable = policy != .none && earlier
+        case .failed, .interrupted, .preempted: claimable = policy != .none && earlier
         case .finished, .diverged: claimable = policy == .all && earlier
         case .running: claimable = Self.isOrphan(run, lease: lease, isAlive: isAlive)
         }

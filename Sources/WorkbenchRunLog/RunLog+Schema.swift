@@ -139,6 +139,47 @@ extension RunLog {
           CREATE INDEX run_experiment ON run(experiment_id, status);
           """)
     }
+    migrator.registerMigration("v3-preempted-status") { db in
+      // A run stopped by a scheduler after it saved a checkpoint (Slurm time limit or preemption).
+      try db.execute(
+        sql: """
+          CREATE TABLE run_new (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            experiment_id INTEGER NOT NULL REFERENCES experiment(id),
+            sweep_id INTEGER REFERENCES sweep(id),
+            label TEXT NOT NULL,
+            plugin TEXT NOT NULL,
+            plugin_version TEXT NOT NULL,
+            seed INTEGER NOT NULL,
+            config TEXT NOT NULL,
+            status TEXT NOT NULL
+              CHECK (status IN ('pending', 'running', 'finished', 'diverged', 'failed', 'interrupted', 'preempted')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            device TEXT,
+            host TEXT,
+            owner TEXT,
+            workbench_version TEXT,
+            git_revision TEXT,
+            created_at TEXT NOT NULL,
+            started_at TEXT,
+            finished_at TEXT,
+            heartbeat_at TEXT,
+            duration_s REAL,
+            error TEXT,
+            N INTEGER,
+            N_total INTEGER,
+            D INTEGER,
+            C REAL,
+            final_train_loss REAL,
+            final_val_loss REAL
+          );
+          INSERT INTO run_new SELECT * FROM run;
+          DROP TABLE run;
+          ALTER TABLE run_new RENAME TO run;
+          CREATE INDEX run_experiment ON run(experiment_id, status);
+          """)
+    }
     return migrator
   }
 }
