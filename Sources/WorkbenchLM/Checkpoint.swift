@@ -15,10 +15,20 @@ public struct Checkpoint: Codable, Sendable, Equatable {
   /// Training tokens consumed so far.
   public var tokens: Int
   public var arenaCount: Int
+  /// The training losses summed since the last logged mean, and how many steps they are (absent in
+  /// checkpoints taken at a logging step, and in older files): a run resumed between two logging
+  /// steps logs the same mean as one that never stopped.
+  public var windowLossSum: Float?
+  public var windowSteps: Int?
 
   static let magic = Data("workbench-checkpoint 1\n".utf8)
 
-  public init(model: GPTConfig, step: Int, adamStep: Int, samplerState: UInt64, tokens: Int, arenaCount: Int) {
+  public init(
+    model: GPTConfig, step: Int, adamStep: Int, samplerState: UInt64, tokens: Int, arenaCount: Int,
+    windowLossSum: Float? = nil, windowSteps: Int? = nil
+  ) {
+    self.windowLossSum = windowLossSum
+    self.windowSteps = windowSteps
     self.model = model
     self.step = step
     self.adamStep = adamStep

@@ -71,6 +71,10 @@ public final class Trainer {
   public private(set) var tokens = 0
   private var sampler: BatchSampler
   private let validation: [Int]
+  /// The training losses since the last logged mean, on the device, and how many steps they are.
+  private var lossSum: Tensor?
+  private var stepsInSum = 0
+  private var resumedLossSum: Float = 0
 
   /// - Parameter resume: a checkpoint to continue from (parameters, moments, step, batch order).
   public init(model: GPT, data: TokenData, config: TrainingConfig, resume: URL? = nil) throws {
@@ -87,6 +91,8 @@ public final class Trainer {
       step = checkpoint.step
       tokens = checkpoint.tokens
       sampler = BatchSampler(rawState: checkpoint.samplerState)
+      resumedLossSum = checkpoint.windowLossSum ?? 0
+      stepsInSum = checkpoint.windowSteps ?? 0
     }
   }
 
@@ -123,7 +129,9 @@ public final class Trainer {
   public func run(checkpoint url: URL? = nil, observe: (TrainingEvent) throws -> Void) throws -> TrainingResult {
     let tokensPerStep = config.batch * data.context
     let lossSum = Tensor.zeros([], on: backend)
-    var stepsInSum = 0
+    if resumedLossSum != 0 { backend.execute(.fill(lossSum.view, resumedLossSum)) }
+    resumedLossSum = 0
+    self.lossSum = lossSum
     var lastTrain = Double.nan
     var lastValidation = Double.nan
     var trainingSeconds = 0.0
@@ -185,8 +193,8 @@ public final class Trainer {
   public func saveCheckpoint(to url: URL) throws {
     try Checkpoint(
       model: model.config, step: step, adamStep: model.arena.step, samplerState: sampler.generator.rawState,
-      tokens: tokens,
-      arenaCount: model.arena.count
+      tokens: tokens, arenaCount: model.arena.count,
+      windowLossSum: stepsInSum > 0 ? lossSum?.item() : nil, windowSteps: stepsInSum > 0 ? stepsInSum : nil
     ).write(model, to: url)
   }
 }

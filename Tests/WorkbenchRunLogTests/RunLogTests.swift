@@ -239,6 +239,47 @@ private func seed(_ log: RunLog, keys: [String], experiment: String = "exp") thr
     #expect(try main.merge(from: finishedF, isAlive: { _ in true }) == MergeReport(imported: 0, updated: 0, skipped: 1))
     #expect(try main.runs(keys: ["f"]).first?.status == .running)
   }
+
+  /// A Slurm shard that ended without a result shows in the home log, latest attempt first; a
+  /// finished run is never replaced, and a run no shard speaks for is marked by `markEnded`.
+  @Test func mergeRecordsTheLatestUnfinishedAttemptAndNeverReplacesAResult() throws {
+    func shard(_ name: String, _ key: String, status: RunStatus, metrics: Int) throws -> String {
+      let path = folder.path(name)
+      let log = try RunLog(path: path)
+      _ = try seed(log, keys: [key])
+      let run = try #require(
+        try log.claimNextRun(
+          keys: [key], policy: .failed, skip: [], owner: me, lease: 60, isAlive: { _ in true },
+          environment: environment))
+      try log.appendMetrics((1...metrics).map { MetricRecord(runID: run.id!, name: "loss", step: Int64($0), value: 1) })
+      try log.endRun(runID: run.id!, owner: me, status: status, device: "cpu", error: "\(status)")
+      return path
+    }
+    let main = try RunLog(path: folder.path("main.sqlite"))
+    _ = try seed(main, keys: ["a"])
+    let preempted = try shard("preempted.sqlite", "a", status: .preempted, metrics: 2)
+    #expect(try main.merge(from: preempted) == MergeReport(imported: 0, updated: 1, skipped: 0))
+    #expect(try main.runs(keys: ["a"]).first?.status == .preempted)
+    #expect(try main.query("SELECT count(*) FROM metric").rows == [[.integer(2)]])
+    // The same shard again changes nothing; an older failure does not replace the newer record.
+    #expect(try main.merge(from: preempted) == MergeReport(imported: 0, updated: 0, skipped: 1))
+    try main.write { db in try db.execute(sql: "UPDATE run SET finished_at = '2999-01-01 00:00:00.000'") }
+    #expect(try main.merge(from: preempted) == MergeReport(imported: 0, updated: 0, skipped: 1))
+    try main.write { db in try db.execute(sql: "UPDATE run SET finished_at = '2000-01-01 00:00:00.000'") }
+    let finished = try shard("finished.sqlite", "a", status: .finished, metrics: 3)
+    #expect(try main.merge(from: finished) == MergeReport(imported: 0, updated: 1, skipped: 0))
+    #expect(try main.query("SELECT count(*) FROM metric").rows == [[.integer(3)]])
+    let failedLater = try shard("failed.sqlite", "a", status: .failed, metrics: 1)
+    #expect(try main.merge(from: failedLater) == MergeReport(imported: 0, updated: 0, skipped: 1))
+    #expect(try main.runs(keys: ["a"]).first?.status == .finished)
+    // markEnded: only pending or retryable runs, and only when something changes.
+    #expect(try main.markEnded(key: "a", status: .interrupted, error: "cancelled") == false)
+    _ = try seed(main, keys: ["b"])
+    #expect(try main.markEnded(key: "b", status: .interrupted, error: "Slurm task 7_1: cancelled") == true)
+    #expect(try main.markEnded(key: "b", status: .interrupted, error: "Slurm task 7_1: cancelled") == false)
+    let b = try #require(try main.runs(keys: ["b"]).first)
+    #expect(b.status == .interrupted && b.error == "Slurm task 7_1: cancelled")
+  }
 }
 
 extension MergeReport {

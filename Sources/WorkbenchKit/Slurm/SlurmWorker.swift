@@ -51,7 +51,13 @@ public final class SlurmWorker: Sendable {
     var total = RunOutcome()
     for key in keys {
       let shard = layout.shard(key: key)
-      try FileManager.default.createDirectory(at: shard.deletingLastPathComponent(), withIntermediateDirectories: true)
+      do {
+        try FileManager.default.createDirectory(
+          at: shard.deletingLastPathComponent(), withIntermediateDirectories: true)
+      } catch {
+        throw SlurmError(
+          "cannot create the run folder \(shard.deletingLastPathComponent().path): \(error.localizedDescription)")
+      }
       let runner = Runner(
         log: try RunLog(path: shard.path), policy: .failed, display: display, runsRoot: layout.runsRoot,
         backend: backend, deviceDescription: deviceDescription, cancelledStatus: .preempted, isAlive: { _ in false })
