@@ -11,7 +11,9 @@ struct RunsCommand: ParsableCommand {
   @Option(name: .shortAndLong, help: "Only runs of this experiment.")
   var experiment: String?
 
-  @Option(name: .shortAndLong, help: "Only runs with this status: pending, running, finished, diverged, failed, interrupted, preempted.")
+  @Option(
+    name: .shortAndLong,
+    help: "Only runs with this status: pending, running, finished, diverged, failed, interrupted, preempted.")
   var status: [RunStatus] = []
 
   @Flag(help: "Print JSON (one array of run objects) instead of a table.")

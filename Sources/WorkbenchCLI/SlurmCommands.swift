@@ -98,7 +98,8 @@ extension RunCommand {
     }
     let tasks = submission.manifest.tasks.count
     let arrays = jobs.arrays.map { "\($0.id) (tasks 0-\($0.count - 1))" }.joined(separator: ", ")
-    var summary = "\(experiment.name): \(total) runs, \(status.count(.finished)) finished; submitted \(result.submitted)"
+    var summary =
+      "\(experiment.name): \(total) runs, \(status.count(.finished)) finished; submitted \(result.submitted)"
     summary += " as \(tasks) array task\(tasks == 1 ? "" : "s")"
     if slurm.pack > 1 { summary += " of up to \(slurm.pack) runs" }
     if let limit = slurm.maxParallel { summary += ", at most \(limit) at once" }
@@ -272,12 +273,9 @@ struct WorkerCommand: ParsableCommand {
     } catch let cancelled as RunCancelled {
       writeStandardErrorLine("workbench worker: \(cancelled.description); the run saved its checkpoint (preempted)")
       if cancelled.signal == SIGUSR1, let task {
-        do {
-          try SlurmCluster().requeue(task)
-          writeStandardErrorLine("workbench worker: requeued \(task); it resumes from the checkpoint")
-        } catch {
-          writeStandardErrorLine("workbench worker: \(error)")
-        }
+        // Slurm stops this process as part of the requeue: say so first.
+        writeStandardErrorLine("workbench worker: requeueing \(task); it resumes from the checkpoint")
+        do { try SlurmCluster().requeue(task) } catch { writeStandardErrorLine("workbench worker: \(error)") }
       }
       throw ExitCode(cancelled.exitCode)
     }

@@ -11,7 +11,8 @@ private let slurmUnavailable: String? = {
   }
   guard sinfo.status == 0, !sinfo.stdout.isEmpty else {
     let why = sinfo.stderr.split(separator: "\n").first.map(String.init) ?? "no node"
-    return "Slurm tests skipped: Slurm is installed but no cluster answers (\(why)); set SLURM_CONF or run scripts/slurm-test-cluster start"
+    return
+      "Slurm tests skipped: Slurm is installed but no cluster answers (\(why)); set SLURM_CONF or run scripts/slurm-test-cluster start"
   }
   return nil
 }()
@@ -158,12 +159,21 @@ struct SlurmClusterTests {
 
     let status = try WorkbenchProcess.run(["status", "slow.yaml"], in: folder.url)
     #expect(status.status == 0, "\(status.stderr)")
-    #expect(status.stdout.contains("6 finished, 0 running, 0 pending, 0 preempted, 1 failed, 1 cancelled"), "\(status.stdout)")
+    #expect(
+      status.stdout.contains("6 finished, 0 running, 0 pending, 0 preempted, 1 failed, 1 cancelled"), "\(status.stdout)"
+    )
     let lines = status.stdout.split(separator: "\n")
-    #expect(lines.contains { $0.hasPrefix(keys[1].prefix(12)) && $0.contains(" cancelled ") && $0.contains("\(jobs.array)_1") })
-    #expect(lines.contains { $0.hasPrefix(keys[2].prefix(12)) && $0.contains(" failed ") && $0.contains("cannot create the run folder") })
+    #expect(
+      lines.contains {
+        $0.hasPrefix(keys[1].prefix(12)) && $0.contains(" cancelled ") && $0.contains("\(jobs.array)_1")
+      })
+    #expect(
+      lines.contains {
+        $0.hasPrefix(keys[2].prefix(12)) && $0.contains(" failed ") && $0.contains("cannot create the run folder")
+      })
     let recorded = try sqlite3(
-      log, "SELECT status FROM run WHERE key IN ('\(keys[1])', '\(keys[2])') ORDER BY key = '\(keys[2])'", readOnly: true)
+      log, "SELECT status FROM run WHERE key IN ('\(keys[1])', '\(keys[2])') ORDER BY key = '\(keys[2])'",
+      readOnly: true)
     #expect(["preempted\nfailed\n", "interrupted\nfailed\n"].contains(recorded.stdout), "\(recorded.stdout)")
 
     // Fixed and submitted again: only those two run.
@@ -188,7 +198,9 @@ struct SlurmClusterTests {
     #expect(perRun.stdout.split(separator: "\n") == Array(repeating: "\(metricsPerRun)", count: 8))
   }
 
-  @Test func taskPreemptedBySIGTERMResumesFromItsCheckpointWhenRequeued() throws {
+  /// SIGTERM (preemption, `scancel`): the run checkpoints and stops; requeued by hand, it resumes.
+  /// SIGUSR1 (Slurm's warning before `--time` runs out): the run checkpoints and the task requeues itself.
+  @Test(arguments: ["TERM", "USR1"]) func preemptedTaskResumesFromItsCheckpointWhenRequeued(signal: String) throws {
     let experiment = """
       plugin: gpt-train
       model: {n_layer: 1, d_model: 32, n_head: 2, ctx: 32}
@@ -210,23 +222,30 @@ struct SlurmClusterTests {
     let shard = folder.path("runs/pre/\(key)/shard.sqlite")
     func shardRun() -> RunRecord? { try? RunLog(path: shard, readOnly: true).runs(keys: [key]).first }
     func shardSteps() -> Int {
-      Int((try? sqlite3(shard, "SELECT max(step) FROM metric WHERE name = 'train_loss'", readOnly: true))?.stdout
-        .trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
+      Int(
+        (try? sqlite3(shard, "SELECT max(step) FROM metric WHERE name = 'train_loss'", readOnly: true))?.stdout
+          .trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
     }
     #expect(eventually(timeout: 120) { shardSteps() >= 500 })
-    let term = try slurmCommand("scancel", ["--signal=TERM", "--batch", task])
-    #expect(term.status == 0, "\(term.stderr)")
+    let sent = try slurmCommand("scancel", ["--signal=\(signal)", "--batch", task])
+    #expect(sent.status == 0, "\(sent.stderr)")
     #expect(eventually(timeout: 60) { shardRun()?.status == .preempted })
     let stoppedAt = shardSteps()
     #expect(stoppedAt < 8000, "the run finished before it could be preempted")
     #expect(FileManager.default.fileExists(atPath: folder.path("runs/pre/\(key)/checkpoint.bin")))
-    #expect(eventually(timeout: 60) { ended(jobs.array) })
-    let preempted = try WorkbenchProcess.run(["status", "pre"], in: folder.url)
-    #expect(preempted.stdout.contains("0 finished, 0 running, 0 pending, 1 preempted"), "\(preempted.stdout)")
-
-    // Requeued (Slurm holds a requeued job back for a while; let it start now).
-    let requeue = try slurmCommand("scontrol", ["requeue", task])
-    #expect(requeue.status == 0, "\(requeue.stderr)")
+    if signal == "TERM" {
+      #expect(eventually(timeout: 60) { ended(jobs.array) })
+      let preempted = try WorkbenchProcess.run(["status", "pre"], in: folder.url)
+      #expect(preempted.stdout.contains("0 finished, 0 running, 0 pending, 1 preempted"), "\(preempted.stdout)")
+      let requeue = try slurmCommand("scontrol", ["requeue", task])
+      #expect(requeue.status == 0, "\(requeue.stderr)")
+    } else {
+      #expect(eventually(timeout: 60) { taskState(task) == "PENDING" })
+      let requeued = try WorkbenchProcess.run(["status", "pre"], in: folder.url)
+      #expect(requeued.stdout.contains("0 finished, 0 running, 1 pending, 0 preempted"), "\(requeued.stdout)")
+      #expect(requeued.stdout.contains("resumes from its checkpoint"))
+    }
+    // Slurm holds a requeued job back for a couple of minutes; let it start now.
     _ = try slurmCommand("scontrol", ["update", "JobId=\(task)", "StartTime=now"])
     #expect(eventually(timeout: 180) { shardRun()?.status == .finished })
     let merge = try WorkbenchProcess.run(["merge", "pre"], in: folder.url)
@@ -250,6 +269,7 @@ struct SlurmClusterTests {
     let curve = "SELECT name, step, value FROM metric WHERE name IN ('train_loss', 'val_loss') ORDER BY 1, 2"
     let resumed = try sqlite3(log, curve, readOnly: true).stdout
     #expect(resumed.split(separator: "\n").count == 808)
-    #expect(resumed == (try sqlite3(local.appendingPathComponent("workbench.sqlite").path, curve, readOnly: true)).stdout)
+    #expect(
+      resumed == (try sqlite3(local.appendingPathComponent("workbench.sqlite").path, curve, readOnly: true)).stdout)
   }
 }

@@ -23,7 +23,9 @@ import WorkbenchRunLog
       JobId=9 ArrayJobId=8 ArrayTaskId=0-4%2 JobName=b.sh JobState=PENDING Reason=None ExitCode=0:0
       """
     let records = Dictionary(SlurmCluster.parseJobRecords(text), uniquingKeysWith: { _, last in last })
-    #expect(records[SlurmTask(job: "1", index: 5)] == SlurmTaskState(state: "PENDING", exitCode: "0:0", reason: "JobArrayTaskLimit"))
+    #expect(
+      records[SlurmTask(job: "1", index: 5)]
+        == SlurmTaskState(state: "PENDING", exitCode: "0:0", reason: "JobArrayTaskLimit"))
     #expect(records[SlurmTask(job: "1", index: 3)] == SlurmTaskState(state: "COMPLETED", exitCode: "0:0"))
     #expect(records[SlurmTask(job: "1", index: 1)]?.exitCode == "3:0")
     #expect((0...4).allSatisfy { records[SlurmTask(job: "8", index: $0)]?.state == "PENDING" })
@@ -53,7 +55,9 @@ import WorkbenchRunLog
     #expect(SlurmCluster.seconds(ofTimeLimit: "1-0") == 86_400)
     #expect(SlurmCluster.seconds(ofTimeLimit: "1-2:30") == 86_400 + 2 * 3600 + 30 * 60)
     #expect(SlurmCluster.seconds(ofTimeLimit: "1-2:30:15") == 86_400 + 2 * 3600 + 30 * 60 + 15)
-    for bad in ["", "1:2:3:4", "-5", "a", "1-", "1-2-3"] { #expect(SlurmCluster.seconds(ofTimeLimit: bad) == nil, "\(bad)") }
+    for bad in ["", "1:2:3:4", "-5", "a", "1-", "1-2-3"] {
+      #expect(SlurmCluster.seconds(ofTimeLimit: bad) == nil, "\(bad)")
+    }
     var options = SlurmSubmitOptions()
     #expect(options.signalLead == 120)
     options.time = "4"
@@ -107,7 +111,8 @@ import WorkbenchRunLog
     #expect(state(arrayKnown: true) == .cancelled)
     #expect(state(arrayKnown: false) == .stale)
     let detail = SlurmSweep.state(
-      local: nil, shard: record(.failed, error: "boom"), task: task, slurm: SlurmTaskState(state: "FAILED", exitCode: "1:0"),
+      local: nil, shard: record(.failed, error: "boom"), task: task,
+      slurm: SlurmTaskState(state: "FAILED", exitCode: "1:0"),
       arrayKnown: true, lease: 90
     ).1
     #expect(detail == "failed: boom")

@@ -138,7 +138,8 @@ public struct SlurmCluster: Sendable {
       let parts = line.split(separator: "|", omittingEmptySubsequences: false)
       guard parts.count >= 3, let underscore = parts[0].firstIndex(of: "_") else { continue }
       let job = String(parts[0][..<underscore])
-      let tasks = parts[0][parts[0].index(after: underscore)...].trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+      let tasks = parts[0][parts[0].index(after: underscore)...].trimmingCharacters(
+        in: CharacterSet(charactersIn: "[]"))
       let state = parts[1].split(separator: " ").first.map(String.init) ?? ""
       for index in expandIndices(tasks) {
         records.append((SlurmTask(job: job, index: index), SlurmTaskState(state: state, exitCode: String(parts[2]))))

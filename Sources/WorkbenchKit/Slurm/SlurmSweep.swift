@@ -114,7 +114,8 @@ public struct SlurmSweep: Sendable {
     let layout = SlurmLayout(runsRoot: runsRoot, experiment: name)
     guard let latest = try layout.submissions().last else {
       throw SlurmError(
-        "no Slurm submission of '\(name)' in \(layout.folder.path); submit one with: workbench run FILE --backend slurm")
+        "no Slurm submission of '\(name)' in \(layout.folder.path); submit one with: workbench run FILE --backend slurm"
+      )
     }
     return try ResolvedExperiment.load(
       path: latest.manifest.source, overrides: latest.manifest.overrides, plugins: plugins)
@@ -232,7 +233,8 @@ public struct SlurmSweep: Sendable {
       default:
         if shard?.status == .preempted { return (.preempted, shardNote) }
         if shard?.status == .failed { return (.failed, shardNote) }
-        let what = slurm.state == "COMPLETED" ? "the task ended without finishing the run" : "Slurm: \(slurm.state)\(exit)"
+        let what =
+          slurm.state == "COMPLETED" ? "the task ended without finishing the run" : "Slurm: \(slurm.state)\(exit)"
         return (.failed, [what, shardNote].compactMap { $0 }.joined(separator: "; "))
       }
     }
@@ -266,10 +268,16 @@ public struct SlurmSweep: Sendable {
   public func submit(
     _ options: SlurmSubmitOptions, binary: String, workingDirectory: String, dryRun: Bool = false
   ) throws -> SlurmSubmitResult {
+    if !dryRun && !SlurmCluster.isInstalled {
+      throw SlurmError(
+        "sbatch not found on the PATH: --backend slurm runs where the Slurm client commands are (a cluster's login node)"
+      )
+    }
     let status = try refresh(apply: !dryRun)
-    let localStatus = Dictionary(uniqueKeysWithValues: try log.runs(keys: experiment.runs.map(\.key)).map {
-      ($0.key, $0.status)
-    })
+    let localStatus = Dictionary(
+      uniqueKeysWithValues: try log.runs(keys: experiment.runs.map(\.key)).map {
+        ($0.key, $0.status)
+      })
     let todo = status.runs.filter { run in
       guard run.state.isResubmitted else { return false }
       if options.rerun == .none { return run.state == .unsubmitted && (localStatus[run.key] ?? .pending) == .pending }
