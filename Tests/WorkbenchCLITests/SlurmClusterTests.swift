@@ -38,13 +38,15 @@ private func slurmCommand(_ tool: String, _ arguments: [String]) throws -> Proce
     stderr: String(decoding: stderr, as: UTF8.self))
 }
 
-/// The job ids `run --backend slurm` printed: `array job 12 (tasks 0-9); merge job 13 …`.
-private func jobIDs(_ output: String) -> (array: String, merge: String)? {
-  let words = output.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == ";" })
-  guard let a = words.firstIndex(of: "job"), let m = words.lastIndex(of: "job"), a + 1 < words.count,
-    m + 1 < words.count
+/// The job ids `run --backend slurm` printed: `array jobs 12 (tasks 0-3), 13 (tasks 0-1); merge job 14 …`.
+private func jobIDs(_ output: String) -> (arrays: [String], merge: String)? {
+  guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("array job") }),
+    let semicolon = line.firstIndex(of: ";")
   else { return nil }
-  return (String(words[a + 1]), String(words[m + 1]))
+  let arrays = line[..<semicolon].split(separator: " ").filter { $0.allSatisfy(\.isNumber) }.map(String.init)
+  let after = line[semicolon...].split(separator: " ")
+  guard let job = after.firstIndex(of: "job"), job + 1 < after.count, !arrays.isEmpty else { return nil }
+  return (arrays, String(after[job + 1]))
 }
 
 /// Whether Slurm has forgotten or finished `job` (no longer queued or running).
@@ -91,17 +93,23 @@ struct SlurmClusterTests {
     folder.write("curves.yaml", curves)
     let started = Date()
     let submit = try WorkbenchProcess.run(
-      ["run", "curves.yaml", "--backend", "slurm", "--max-parallel", "2"], in: folder.url)
+      ["run", "curves.yaml", "--backend", "slurm", "--max-parallel", "2", "--pack", "2"], in: folder.url)
     // Submitting returns once sbatch accepted the jobs (a debug binary, two sbatch calls).
     #expect(Date().timeIntervalSince(started) < 10)
     #expect(submit.status == 0, "\(submit.stderr)")
-    #expect(submit.stderr.contains("curves: 10 runs, 0 finished; submitted 10 as 10 array tasks, at most 2 at once"))
+    #expect(
+      submit.stderr.contains(
+        "curves: 10 runs, 0 finished; submitted 10 as 5 array tasks of up to 2 runs, at most 2 at once"))
     let jobs = try #require(jobIDs(submit.stdout), "\(submit.stdout)")
     let scripts = try FileManager.default.contentsOfDirectory(
       atPath: folder.path("runs/curves/slurm"))
-    let script = try String(
-      contentsOfFile: folder.path("runs/curves/slurm/\(scripts[0])/array-1.sbatch"), encoding: .utf8)
-    #expect(script.contains("#SBATCH --array=0-9%2"))
+    // The test cluster's MaxArraySize is 4: five tasks are two arrays, the second after the first.
+    #expect(jobs.arrays.count == 2)
+    let submission = folder.path("runs/curves/slurm/\(scripts[0])")
+    let first = try String(contentsOfFile: "\(submission)/array-1.sbatch", encoding: .utf8)
+    let second = try String(contentsOfFile: "\(submission)/array-2.sbatch", encoding: .utf8)
+    #expect(first.contains("#SBATCH --array=0-3%2\n") && first.contains("--index $((0 + SLURM_ARRAY_TASK_ID))"))
+    #expect(second.contains("#SBATCH --array=0-0%2\n") && second.contains("--index $((4 + SLURM_ARRAY_TASK_ID))"))
     #expect(eventually(timeout: 300) { ended(jobs.merge) })
 
     // The merge job imported every run and analysed the experiment.
@@ -152,8 +160,8 @@ struct SlurmClusterTests {
     #expect(submit.status == 0, "\(submit.stderr)")
     let jobs = try #require(jobIDs(submit.stdout))
     // Task 1 is cancelled while it runs.
-    #expect(eventually(timeout: 120) { taskState("\(jobs.array)_1") == "RUNNING" })
-    let cancel = try slurmCommand("scancel", ["\(jobs.array)_1"])
+    #expect(eventually(timeout: 120) { taskState("\(jobs.arrays[0])_1") == "RUNNING" })
+    let cancel = try slurmCommand("scancel", ["\(jobs.arrays[0])_1"])
     #expect(cancel.status == 0, "\(cancel.stderr)")
     #expect(eventually(timeout: 300) { ended(jobs.merge) })
 
@@ -165,7 +173,7 @@ struct SlurmClusterTests {
     let lines = status.stdout.split(separator: "\n")
     #expect(
       lines.contains {
-        $0.hasPrefix(keys[1].prefix(12)) && $0.contains(" cancelled ") && $0.contains("\(jobs.array)_1")
+        $0.hasPrefix(keys[1].prefix(12)) && $0.contains(" cancelled ") && $0.contains("\(jobs.arrays[0])_1")
       })
     #expect(
       lines.contains {
@@ -218,7 +226,7 @@ struct SlurmClusterTests {
     let submit = try WorkbenchProcess.run(["run", "pre.yaml", "--backend", "slurm", "--device", "cpu"], in: folder.url)
     #expect(submit.status == 0, "\(submit.stderr)")
     let jobs = try #require(jobIDs(submit.stdout))
-    let task = "\(jobs.array)_0"
+    let task = "\(jobs.arrays[0])_0"
     let shard = folder.path("runs/pre/\(key)/shard.sqlite")
     func shardRun() -> RunRecord? { try? RunLog(path: shard, readOnly: true).runs(keys: [key]).first }
     func shardSteps() -> Int {
@@ -234,7 +242,7 @@ struct SlurmClusterTests {
     #expect(stoppedAt < 8000, "the run finished before it could be preempted")
     #expect(FileManager.default.fileExists(atPath: folder.path("runs/pre/\(key)/checkpoint.bin")))
     if signal == "TERM" {
-      #expect(eventually(timeout: 60) { ended(jobs.array) })
+      #expect(eventually(timeout: 60) { ended(jobs.arrays[0]) })
       let preempted = try WorkbenchProcess.run(["status", "pre"], in: folder.url)
       #expect(preempted.stdout.contains("0 finished, 0 running, 0 pending, 1 preempted"), "\(preempted.stdout)")
       let requeue = try slurmCommand("scontrol", ["requeue", task])

@@ -141,14 +141,12 @@ public struct SlurmSweep: Sendable {
       }
     }
     let keys = experiment.runs.map(\.key)
-    let wantedArrays = Set(keys.compactMap { latestTask[$0]?.job })
-    let slurm = wantedArrays.isEmpty ? [:] : try cluster.states(ofArrays: Array(wantedArrays))
-    let knownArrays = Set(slurm.keys.map(\.job))
-
     var status = SlurmSweepStatus(runs: [], latest: submissions.last)
+    // Runs the home log has finished need neither their shard nor Slurm.
+    let finishedHere = Set(try log.runs(keys: keys).filter { $0.status.isComplete }.map(\.key))
     var shards: [String: RunRecord] = [:]
     var shardProblems: [String: String] = [:]
-    for key in keys {
+    for key in keys where !finishedHere.contains(key) {
       let path = layout.shard(key: key).path
       guard FileManager.default.fileExists(atPath: path) else { continue }
       do {
@@ -167,6 +165,10 @@ public struct SlurmSweep: Sendable {
       }
     }
     let local = Dictionary(uniqueKeysWithValues: try log.runs(keys: keys).map { ($0.key, $0) })
+    let unfinished = keys.filter { local[$0]?.status.isComplete != true && shards[$0]?.status.isComplete != true }
+    let wantedArrays = Set(unfinished.compactMap { latestTask[$0]?.job })
+    let slurm = wantedArrays.isEmpty ? [:] : try cluster.states(ofArrays: Array(wantedArrays))
+    let knownArrays = Set(slurm.keys.map(\.job))
 
     for run in experiment.runs {
       let task = latestTask[run.key]
