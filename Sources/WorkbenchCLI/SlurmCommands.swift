@@ -118,15 +118,22 @@ func currentExecutable() -> String {
   return URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
 }
 
-/// An experiment given as its file or its name, resolved from its latest Slurm submission.
-private func slurmExperiment(_ reference: String, overrides: [String], log: String) throws -> ResolvedExperiment {
+/// The experiment (its file or its name) as of its latest Slurm submission, with its shards
+/// imported into the log and the state of every run.
+private func refreshedSlurmSweep(_ reference: String, overrides: [String], log path: String) throws
+  -> (experiment: ResolvedExperiment, log: RunLog, status: SlurmSweepStatus)
+{
   var name = reference
   if FileManager.default.fileExists(atPath: reference) {
     name = try ResolvedExperiment.load(path: reference, overrides: overrides, plugins: ExperimentRegistry.plugins).name
   }
   do {
-    return try SlurmSweep.latestExperiment(
-      named: name, runsRoot: Runner.runsRoot(besideLog: log), plugins: ExperimentRegistry.plugins)
+    let runsRoot = Runner.runsRoot(besideLog: path)
+    let experiment = try SlurmSweep.latestExperiment(
+      named: name, runsRoot: runsRoot, plugins: ExperimentRegistry.plugins)
+    let log = try RunLog(path: path)
+    let status = try SlurmSweep(experiment: experiment, log: log, runsRoot: runsRoot).refresh()
+    return (experiment, log, status)
   } catch let error as SlurmError {
     throw CLIError(error.description)
   }
@@ -176,18 +183,40 @@ struct StatusCommand: ParsableCommand {
   @Flag(help: "List every run, finished ones too.")
   var all = false
 
+  @Flag(help: "Print JSON (the counts and every run) instead of a table.")
+  var json = false
+
   @OptionGroup var log: LogOptions
 
   func run() throws {
-    let resolved = try slurmExperiment(experiment, overrides: overrides, log: log.path)
-    let sweep = SlurmSweep(
-      experiment: resolved, log: try RunLog(path: log.path), runsRoot: Runner.runsRoot(besideLog: log.path))
-    do {
-      printStatus(try sweep.refresh(), experiment: resolved.name, all: all)
-    } catch let error as SlurmError {
-      throw CLIError(error.description)
-    }
+    let refreshed = try refreshedSlurmSweep(experiment, overrides: overrides, log: log.path)
+    guard json else { return printStatus(refreshed.status, experiment: refreshed.experiment.name, all: all) }
+    let status = refreshed.status
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    let document = SlurmStatusJSON(
+      experiment: refreshed.experiment.name,
+      counts: Dictionary(uniqueKeysWithValues: SlurmRunState.allCases.map { ($0.rawValue, status.count($0)) }),
+      runs: status.runs.map {
+        .init(key: $0.key, label: $0.label, state: $0.state.rawValue, task: $0.task?.description, detail: $0.detail)
+      })
+    emit(String(decoding: try encoder.encode(document), as: UTF8.self))
   }
+}
+
+/// `status --json`.
+private struct SlurmStatusJSON: Encodable {
+  struct Run: Encodable {
+    var key: String
+    var label: String
+    var state: String
+    var task: String?
+    var detail: String?
+  }
+
+  var experiment: String
+  var counts: [String: Int]
+  var runs: [Run]
 }
 
 struct SweepMergeCommand: ParsableCommand {
@@ -209,15 +238,7 @@ struct SweepMergeCommand: ParsableCommand {
   @OptionGroup var log: LogOptions
 
   func run() throws {
-    let resolved = try slurmExperiment(experiment, overrides: overrides, log: log.path)
-    let runLog = try RunLog(path: log.path)
-    let sweep = SlurmSweep(experiment: resolved, log: runLog, runsRoot: Runner.runsRoot(besideLog: log.path))
-    let status: SlurmSweepStatus
-    do {
-      status = try sweep.refresh()
-    } catch let error as SlurmError {
-      throw CLIError(error.description)
-    }
+    let (resolved, runLog, status) = try refreshedSlurmSweep(experiment, overrides: overrides, log: log.path)
     printStatus(status, experiment: resolved.name, all: false)
     if status.count(.finished) == status.runs.count {
       try Runner(log: runLog, display: ProgressDisplay(quiet: true)).analyze(resolved, output: emit)

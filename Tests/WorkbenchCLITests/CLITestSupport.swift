@@ -23,9 +23,14 @@ func runs(in path: String) throws -> [RunRecord] {
 
 /// Runs `sqlite3` (the SQLite shell) on `database` with `sql`.
 func sqlite3(_ database: String, _ sql: String, readOnly: Bool = false) throws -> ProcessResult {
+  try tool("sqlite3", ["-bail"] + (readOnly ? ["-readonly"] : []) + [database, sql])
+}
+
+/// Runs a command found on the PATH to completion (stdout may be large: stderr must stay small).
+func tool(_ name: String, _ arguments: [String]) throws -> ProcessResult {
   let process = Process()
   process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  process.arguments = ["sqlite3", "-bail"] + (readOnly ? ["-readonly"] : []) + [database, sql]
+  process.arguments = [name] + arguments
   let out = Pipe()
   let err = Pipe()
   process.standardOutput = out
