@@ -61,8 +61,14 @@ struct SlurmOptions: ParsableArguments {
 extension RunCommand {
   /// `run --backend slurm`: submit what is left to do and return.
   func submitToSlurm(_ experiment: ResolvedExperiment) throws {
-    let runLog = try RunLog(path: log.path, readOnly: dryRun && FileManager.default.fileExists(atPath: log.path))
-    let sweep = SlurmSweep(experiment: experiment, log: runLog, runsRoot: Runner.runsRoot(besideLog: log.path))
+    // A dry run writes nothing: it reads the log when there is one, else an empty one in memory.
+    let runLog =
+      !dryRun
+      ? try RunLog(path: log.path)
+      : FileManager.default.fileExists(atPath: log.path)
+        ? try RunLog(path: log.path, readOnly: true) : try RunLog(inMemory: ())
+    let sweep = SlurmSweep(
+      experiment: experiment, log: runLog, logPath: log.path, runsRoot: Runner.runsRoot(besideLog: log.path))
     let options = slurm.submitOptions(device: device.device, rerun: rerun)
     let result: SlurmSubmitResult
     do {

@@ -70,9 +70,16 @@ struct SlurmClusterTests {
     let curves = try String(
       contentsOf: packageRoot.appendingPathComponent("experiments/curves.yaml"), encoding: .utf8)
     folder.write("curves.yaml", curves)
+    let options = ["--backend", "slurm", "--max-parallel", "2", "--pack", "2"]
+    let dry = try WorkbenchProcess.run(["run", "curves.yaml"] + options + ["--dry-run"], in: folder.url)
+    #expect(dry.status == 0, "\(dry.stderr)")
+    #expect(dry.stdout.contains("#SBATCH --array=0-3%2\n") && dry.stdout.contains("#SBATCH --array=0-0%2\n"))
+    #expect(dry.stderr.contains("10 would be submitted (dry run: nothing written or submitted)"))
+    #expect(
+      !FileManager.default.fileExists(atPath: folder.path("runs")) && !FileManager.default.fileExists(atPath: log))
     let started = Date()
     let submit = try WorkbenchProcess.run(
-      ["run", "curves.yaml", "--backend", "slurm", "--max-parallel", "2", "--pack", "2"], in: folder.url)
+      ["run", "curves.yaml"] + options, in: folder.url)
     // Submitting returns once sbatch accepted the jobs (a debug binary, two sbatch calls).
     #expect(Date().timeIntervalSince(started) < 10)
     #expect(submit.status == 0, "\(submit.stderr)")
@@ -80,8 +87,12 @@ struct SlurmClusterTests {
       submit.stderr.contains(
         "curves: 10 runs, 0 finished; submitted 10 as 5 array tasks of up to 2 runs, at most 2 at once"))
     let jobs = try #require(jobIDs(submit.stdout), "\(submit.stdout)")
+    // While the runs are queued or running, submitting again submits nothing.
+    let twice = try WorkbenchProcess.run(["run", "curves.yaml", "--backend", "slurm"], in: folder.url)
+    #expect(twice.status == 0 && twice.stderr.contains("nothing to submit"), "\(twice.stderr)")
     let scripts = try FileManager.default.contentsOfDirectory(
       atPath: folder.path("runs/curves/slurm"))
+    #expect(scripts.count == 1)
     // The test cluster's MaxArraySize is 4: five tasks are two arrays, the second after the first.
     #expect(jobs.arrays.count == 2)
     let submission = folder.path("runs/curves/slurm/\(scripts[0])")

@@ -90,17 +90,20 @@ public struct SlurmSubmitOptions: Sendable {
 public struct SlurmSweep: Sendable {
   public let experiment: ResolvedExperiment
   public let log: RunLog
+  /// The home log's path, as the merge job opens it (a dry run reads an in-memory log instead).
+  public let logPath: String
   public let layout: SlurmLayout
   public let cluster: SlurmCluster
   /// A shard whose heartbeat is older than this, with no running Slurm task, is stale.
   public let lease: TimeInterval
 
   public init(
-    experiment: ResolvedExperiment, log: RunLog, runsRoot: URL, cluster: SlurmCluster = SlurmCluster(),
-    lease: TimeInterval = 90
+    experiment: ResolvedExperiment, log: RunLog, logPath: String? = nil, runsRoot: URL,
+    cluster: SlurmCluster = SlurmCluster(), lease: TimeInterval = 90
   ) {
     self.experiment = experiment
     self.log = log
+    self.logPath = logPath ?? log.path
     layout = SlurmLayout(runsRoot: runsRoot, experiment: experiment.name)
     self.cluster = cluster
     self.lease = lease
@@ -304,7 +307,7 @@ public struct SlurmSweep: Sendable {
     let manifest = SlurmManifest(
       format: SlurmManifest.currentFormat, experiment: experiment.name, source: sourceCopy.path,
       originalSource: experiment.sourcePath, overrides: experiment.overrides,
-      log: URL(fileURLWithPath: log.path).standardizedFileURL.path, runsRoot: layout.runsRoot.standardizedFileURL.path,
+      log: URL(fileURLWithPath: logPath).standardizedFileURL.path, runsRoot: layout.runsRoot.standardizedFileURL.path,
       device: options.device, tasks: tasks, workbenchVersion: Workbench.version, createdAt: Date())
     let logs = created.folder.appendingPathComponent("logs")
     let arrayScripts = offsets.enumerated().map { number, offset in
