@@ -132,24 +132,29 @@ public struct InstructionTuningPlugin: ExperimentPlugin {
     let model = GPT(shape, on: context.backend, seed: seed)
     let trainer = InstructionTrainer(model: model, data: data)
     let base = try baseCheckpoint(config, seed: seed, context: context)
-    let pretrained = FileManager.default.fileExists(atPath: base.path)
-    let total = (pretrained ? 0 : config.pretraining.steps) + config.finetuning.steps
-    if pretrained {
-      _ = try Checkpoint.read(from: base, into: model)
-    } else {
+    // Runs in parallel (several processes, Slurm array tasks) pretrain a shared base once: the
+    // first holds the lock while it trains, the others wait for its file.
+    let pretraining = config.pretraining.steps + config.finetuning.steps
+    let pretrainedHere = try FileLock.withLock(
+      at: base.appendingPathExtension("lock"), check: { try context.checkCancellation() }
+    ) {
+      guard !FileManager.default.fileExists(atPath: base.path) else { return false }
       try trainer.pretrain(
         steps: config.pretraining.steps, batch: config.pretraining.batch, learningRate: config.pretraining.lr,
         seed: UInt64(seed)
       ) { step, loss in
         try context.checkCancellation()
         try context.log("pretrain_loss", step: step, value: loss)
-        context.progress(step: step, of: total, loss: loss)
+        context.progress(step: step, of: pretraining, loss: loss)
       }
       try Checkpoint(
         model: shape, step: config.pretraining.steps, adamStep: model.arena.step, samplerState: 0,
         tokens: config.pretraining.steps * config.pretraining.batch * data.context, arenaCount: model.arena.count
       ).write(model, to: base)
+      return true
     }
+    if !pretrainedHere { _ = try Checkpoint.read(from: base, into: model) }
+    let total = pretrainedHere ? pretraining : config.finetuning.steps
     try context.recordArtifact(kind: "base-checkpoint", url: base)
     let tuned = data.suite.seenSubset(config.tasks, seed: UInt64(config.subsetSeed))
     var lastLoss: Double?
