@@ -262,7 +262,8 @@ struct WorkerCommand: ParsableCommand {
       Each run writes its own shard (runs/<experiment>/<run key>/shard.sqlite) with a heartbeat; a
       run its shard has finished is skipped. On SIGTERM or SIGUSR1 the run saves its checkpoint and
       is recorded preempted; after SIGUSR1 (Slurm's warning before the time limit) the task requeues
-      itself and resumes from the checkpoint. Threads: --threads, else $SLURM_CPUS_PER_TASK.
+      itself and resumes from the checkpoint. Threads: --threads, else the CPUs Slurm gave the task
+      ($SLURM_CPUS_PER_TASK, else $SLURM_CPUS_ON_NODE).
       """)
 
   @Option(help: "The submission's manifest.json.", completion: .file(extensions: ["json"]))
@@ -276,7 +277,9 @@ struct WorkerCommand: ParsableCommand {
 
   func run() throws {
     let environment = ProcessInfo.processInfo.environment
-    if let threads = threads ?? environment["SLURM_CPUS_PER_TASK"].flatMap({ Int($0) }), threads > 0 {
+    // The CPUs Slurm allocated, not the node's: without cgroups nothing else stops oversubscription.
+    let allocated = (environment["SLURM_CPUS_PER_TASK"] ?? environment["SLURM_CPUS_ON_NODE"]).flatMap { Int($0) }
+    if let threads = threads ?? allocated, threads > 0 {
       CPUBackend.setThreads(threads)
     }
     let worker: SlurmWorker
