@@ -97,6 +97,10 @@ import WorkbenchRunLog
     #expect(state(slurm: SlurmTaskState(state: "PENDING")) == .pending)
     #expect(state(shard: record(.preempted), slurm: SlurmTaskState(state: "PENDING")) == .pending)
     #expect(state(slurm: SlurmTaskState(state: "RUNNING")) == .running)
+    let packed = SlurmSweep.state(
+      local: nil, shard: nil, task: task, slurm: SlurmTaskState(state: "RUNNING"), arrayKnown: true, packed: true,
+      lease: 90)
+    #expect(packed.0 == .pending)
     #expect(state(shard: record(.preempted), slurm: SlurmTaskState(state: "CANCELLED")) == .cancelled)
     #expect(state(slurm: SlurmTaskState(state: "TIMEOUT")) == .preempted)
     #expect(state(shard: record(.preempted), slurm: SlurmTaskState(state: "FAILED", exitCode: "143:0")) == .preempted)

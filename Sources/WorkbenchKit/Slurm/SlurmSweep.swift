@@ -134,11 +134,13 @@ public struct SlurmSweep: Sendable {
     let submissions = try layout.submissions().filter { $0.jobs != nil }
     var latestTask: [String: SlurmTask] = [:]
     var logFolder: [String: URL] = [:]
+    var packPosition: [String: Int] = [:]
     for submission in submissions {
       for (index, keys) in submission.manifest.tasks.enumerated() {
         guard let task = submission.jobs?.task(forIndex: index) else { continue }
-        for key in keys {
+        for (position, key) in keys.enumerated() {
           latestTask[key] = task
+          packPosition[key] = position
           logFolder[key] = submission.folder.appendingPathComponent("logs")
         }
       }
@@ -177,7 +179,8 @@ public struct SlurmSweep: Sendable {
       let task = latestTask[run.key]
       var (state, detail) = Self.state(
         local: local[run.key], shard: shards[run.key], task: task, slurm: task.flatMap { slurm[$0] },
-        arrayKnown: task.map { knownArrays.contains($0.job) } ?? false, lease: lease)
+        arrayKnown: task.map { knownArrays.contains($0.job) } ?? false, packed: (packPosition[run.key] ?? 0) > 0,
+        lease: lease)
       if let problem = shardProblems[run.key] { detail = [detail, problem].compactMap { $0 }.joined(separator: "; ") }
       if state == .failed, shards[run.key].map({ $0.status != .failed }) ?? true, let task,
         let tail = Self.lastLine(of: logFolder[run.key]!.appendingPathComponent("\(task.job)_\(task.index).out"))
@@ -204,9 +207,11 @@ public struct SlurmSweep: Sendable {
   /// Where one run stands. The home log and the shard say whether it has a result; Slurm says
   /// whether its task is queued, running, or how it ended; a shard's heartbeat covers the time
   /// after Slurm forgot the task.
+  /// - Parameter packed: the run follows others in its task (`--pack`), so a running task with no
+  ///   shard for it has not reached it yet.
   static func state(
     local: RunRecord?, shard: RunRecord?, task: SlurmTask?, slurm: SlurmTaskState?, arrayKnown: Bool,
-    lease: TimeInterval, now: Date = Date()
+    packed: Bool = false, lease: TimeInterval, now: Date = Date()
   ) -> (SlurmRunState, String?) {
     if let done = [local, shard].compactMap({ $0 }).first(where: { $0.status.isComplete }) {
       return (.finished, done.status == .diverged ? "diverged: \(done.error ?? "loss not finite")" : nil)
@@ -229,7 +234,10 @@ public struct SlurmSweep: Sendable {
         let why = slurm.reason.map { "queued: \($0)" } ?? "queued"
         return (.pending, shard?.status == .preempted ? "\(why); resumes from its checkpoint" : why)
       }
-      if slurm.isRunning { return (.running, shardNote ?? "starting") }
+      if slurm.isRunning {
+        if shard == nil && packed { return (.pending, "waits for the runs before it in its task") }
+        return (.running, shardNote ?? "starting")
+      }
       switch slurm.state {
       case "CANCELLED":
         return (.cancelled, ["Slurm: CANCELLED\(exit)", shardNote].compactMap { $0 }.joined(separator: "; "))
