@@ -32,9 +32,7 @@ struct LogCommand: ParsableCommand {
         emit(
           "\(file): \(report.imported) imported, \(report.updated) updated, \(report.skipped) already here or unfinished"
         )
-        total.imported += report.imported
-        total.updated += report.updated
-        total.skipped += report.skipped
+        total += report
       }
       if files.count > 1 {
         emit(

@@ -270,17 +270,9 @@ public final class Runner: Sendable {
   }
 
   private static func git(_ arguments: [String]) -> String? {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["git"] + arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
-    do { try process.run() } catch { return nil }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { return nil }
-    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    guard let git = Subprocess.find("git"), let result = try? Subprocess.run(git, arguments), result.status == 0
+    else { return nil }
+    return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
   }
 }
 

@@ -11,6 +11,13 @@ public struct MergeReport: Sendable, Equatable {
   public var skipped = 0
 
   public init() {}
+
+  /// Adds another shard's counts.
+  public static func += (total: inout MergeReport, other: MergeReport) {
+    total.imported += other.imported
+    total.updated += other.updated
+    total.skipped += other.skipped
+  }
 }
 
 extension RunLog {
@@ -25,7 +32,13 @@ extension RunLog {
     guard FileManager.default.fileExists(atPath: shardPath) else {
       throw RunLogError(.missing, path: shardPath, "no such log file to merge: \(shardPath)")
     }
-    let shard = try RunLog(path: shardPath, readOnly: true)
+    return try merge(from: try RunLog(path: shardPath, readOnly: true), lease: lease, isAlive: isAlive)
+  }
+
+  /// `merge(from:)` of a shard already open (read-only is enough).
+  public func merge(
+    from shard: RunLog, lease: TimeInterval = 90, isAlive: (RunOwner) -> Bool? = { _ in nil }
+  ) throws -> MergeReport {
     let (experiments, sweeps, runs) = try shard.read { db in
       (
         try ExperimentRecord.fetchAll(db), try SweepRecord.fetchAll(db),

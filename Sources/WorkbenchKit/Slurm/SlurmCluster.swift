@@ -30,7 +30,7 @@ public struct SlurmCluster: Sendable {
   public init() {}
 
   /// Whether the Slurm client commands are installed (`sbatch` on the PATH).
-  public static var isInstalled: Bool { executable("sbatch") != nil }
+  public static var isInstalled: Bool { Subprocess.find("sbatch") != nil }
 
   /// `MaxArraySize` of the cluster (the largest array index is one less); Slurm's default when it
   /// cannot be read.
@@ -190,52 +190,10 @@ public struct SlurmCluster: Sendable {
 
   // MARK: Running the commands
 
-  struct CommandResult {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-    /// The first line of what the command printed on stderr (or stdout), for an error message.
-    var errorLine: String {
-      let text = stderr.isEmpty ? stdout : stderr
-      return text.split(separator: "\n").first.map(String.init) ?? "exit status \(status)"
-    }
-  }
-
-  static func executable(_ name: String) -> String? {
-    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-    for folder in path.split(separator: ":") {
-      let candidate = "\(folder)/\(name)"
-      if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-    }
-    return nil
-  }
-
-  static func run(_ tool: String, _ arguments: [String]) throws -> CommandResult {
-    guard let path = executable(tool) else {
+  static func run(_ tool: String, _ arguments: [String]) throws -> Subprocess.Result {
+    guard let path = Subprocess.find(tool) else {
       throw SlurmError("\(tool) not found on the PATH: the Slurm client commands are needed for --backend slurm")
     }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    // Read both pipes while the command runs, so a long answer cannot fill one and block it.
-    let group = DispatchGroup()
-    nonisolated(unsafe) var errData = Data()
-    group.enter()
-    DispatchQueue.global().async {
-      errData = err.fileHandleForReading.readDataToEndOfFile()
-      group.leave()
-    }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    process.waitUntilExit()
-    return CommandResult(
-      status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-      stderr: String(decoding: errData, as: UTF8.self))
+    return try Subprocess.run(path, arguments)
   }
 }
