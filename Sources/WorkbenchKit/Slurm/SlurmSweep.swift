@@ -155,13 +155,11 @@ public struct SlurmSweep: Sendable {
       let path = layout.shard(key: key).path
       guard FileManager.default.fileExists(atPath: path) else { continue }
       do {
-        guard let record = try RunLog(path: path, readOnly: true).runs(keys: [key]).first else { continue }
+        let shard = try RunLog(path: path, readOnly: true)
+        guard let record = try shard.runs(keys: [key]).first else { continue }
         shards[key] = record
         if apply && record.status != .running {
-          let report = try log.merge(from: path, lease: lease, isAlive: { _ in false })
-          status.imported.imported += report.imported
-          status.imported.updated += report.updated
-          status.imported.skipped += report.skipped
+          status.imported += try log.merge(from: shard, lease: lease, isAlive: { _ in false })
         }
       } catch let error as RunLogError where error.code != .busy && error.code != .readOnly {
         shardProblems[key] = "its shard \(path) cannot be read: \(error.message)"
@@ -181,13 +179,16 @@ public struct SlurmSweep: Sendable {
         local: local[run.key], shard: shards[run.key], task: task, slurm: task.flatMap { slurm[$0] },
         arrayKnown: task.map { knownArrays.contains($0.job) } ?? false, packed: (packPosition[run.key] ?? 0) > 0,
         lease: lease)
-      if let problem = shardProblems[run.key] { detail = [detail, problem].compactMap { $0 }.joined(separator: "; ") }
+      if let problem = shardProblems[run.key] { detail = Self.joined(detail, problem) }
       if state == .failed, shards[run.key].map({ $0.status != .failed }) ?? true, let task,
         let tail = Self.lastLine(of: logFolder[run.key]!.appendingPathComponent("\(task.job)_\(task.index).out"))
       {
-        detail = [detail, "log: \(tail)"].compactMap { $0 }.joined(separator: "; ")
+        detail = Self.joined(detail, "log: \(tail)")
       }
-      if apply, let task, shards[run.key].map({ $0.status == .running }) ?? true {
+      // Recorded here unless the shard says how the run ended (a task killed before its worker
+      // claimed the run leaves it pending there, one killed hard leaves it running).
+      let shardEnded = shards[run.key].map { $0.status.isComplete || $0.status.isRetryable } ?? false
+      if apply, let task, !shardEnded {
         let recorded: RunStatus? =
           switch state {
           case .failed: .failed
@@ -240,15 +241,15 @@ public struct SlurmSweep: Sendable {
       }
       switch slurm.state {
       case "CANCELLED":
-        return (.cancelled, ["Slurm: CANCELLED\(exit)", shardNote].compactMap { $0 }.joined(separator: "; "))
+        return (.cancelled, joined("Slurm: CANCELLED\(exit)", shardNote))
       case "TIMEOUT", "PREEMPTED":
-        return (.preempted, ["Slurm: \(slurm.state)\(exit)", shardNote].compactMap { $0 }.joined(separator: "; "))
+        return (.preempted, joined("Slurm: \(slurm.state)\(exit)", shardNote))
       default:
         if shard?.status == .preempted { return (.preempted, shardNote) }
         if shard?.status == .failed { return (.failed, shardNote) }
         let what =
           slurm.state == "COMPLETED" ? "the task ended without finishing the run" : "Slurm: \(slurm.state)\(exit)"
-        return (.failed, [what, shardNote].compactMap { $0 }.joined(separator: "; "))
+        return (.failed, joined(what, shardNote))
       }
     }
     if let shard {
@@ -264,6 +265,9 @@ public struct SlurmSweep: Sendable {
     if arrayKnown { return (.cancelled, "cancelled before it started (Slurm dropped the task)") }
     return (.stale, "Slurm no longer knows task \(task), and it left no shard")
   }
+
+  /// The parts that are there, separated by "; ".
+  static func joined(_ parts: String?...) -> String { parts.compactMap { $0 }.joined(separator: "; ") }
 
   static func lastLine(of url: URL) -> String? {
     guard let text = try? String(contentsOf: url, encoding: .utf8) else { return nil }
