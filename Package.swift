@@ -54,12 +54,12 @@ let package = Package(
         .linkedLibrary("OGLCompiler"), .linkedLibrary("SPIRV-Tools-opt"), .linkedLibrary("SPIRV-Tools"),
         .linkedLibrary("stdc++"), .linkedLibrary("pthread"), .linkedLibrary("dl"), .linkedLibrary("m"),
       ]),
+    // The CPU kernels. OpenBLAS is opened at run time (dlopen), after its core type has been chosen
+    // from the processor's features; without it a portable multiply runs.
     .target(
       name: "CWorkbenchKernels",
-      dependencies: ["COpenBLAS"],
       cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])],
-      linkerSettings: [.linkedLibrary("openblas"), .linkedLibrary("pthread"), .linkedLibrary("m")]),
-    .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
+      linkerSettings: [.linkedLibrary("pthread"), .linkedLibrary("dl"), .linkedLibrary("m")]),
     .target(
       name: "WorkbenchTestSupport",
       dependencies: ["WorkbenchKit", "WorkbenchRunLog", "WorkbenchTensor", "WorkbenchVulkan"],
@@ -77,7 +77,9 @@ let package = Package(
     .testTarget(name: "WorkbenchKitTests", dependencies: ["WorkbenchKit", "WorkbenchTestSupport"]),
     .testTarget(
       name: "WorkbenchCLITests",
-      dependencies: ["workbench", "WorkbenchCLI", "ExperimentRegistry", "WorkbenchRunLog", "WorkbenchTestSupport"]),
+      dependencies: [
+        "workbench", "WorkbenchCLI", "ExperimentRegistry", "WorkbenchRunLog", "WorkbenchTensor", "WorkbenchTestSupport",
+      ]),
   ]
     + plugins.map {
       .target(

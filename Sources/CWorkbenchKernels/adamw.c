@@ -9,17 +9,17 @@ typedef struct {
   float lr, beta1, beta2, eps, decay, step_size, bias2_sqrt;
 } adamw_args;
 
-WB_HOT static void adamw_range(void *ctx, long begin, long end) {
-  adamw_args *a = ctx;
+WB_KERNEL(adamw_range) {
+  adamw_args *a = p;
   float keep = 1.0f - a->lr * a->decay;
   for (long i = begin; i < end; i++) {
     float g = a->g[i];
-    float p = a->p[i] * keep;
+    float w = a->p[i] * keep;
     float m = a->beta1 * a->m[i] + (1.0f - a->beta1) * g;
     float v = a->beta2 * a->v[i] + (1.0f - a->beta2) * g * g;
     a->m[i] = m;
     a->v[i] = v;
-    a->p[i] = p - a->step_size * m / (sqrtf(v) / a->bias2_sqrt + a->eps);
+    a->p[i] = w - a->step_size * m / (sqrtf(v) / a->bias2_sqrt + a->eps);
   }
 }
 

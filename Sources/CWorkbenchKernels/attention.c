@@ -1,9 +1,12 @@
 // Causal multi-head self-attention, flash-style (FlashAttention-2's tiling on the CPU): for each
-// batch row and head, queries and keys go in blocks of 64; a block of scores is one small sgemm,
-// the softmax is online (running row max and sum, the accumulator rescaled once per block), and
-// only the per-row log-sum-exp is saved. The backward pass recomputes each block's probabilities
-// from it. No [T, T] buffer exists: each task needs two 64×64 tiles and O(T + 64·hs) scratch.
-#include <cblas.h>
+// batch row and head, queries and keys go in blocks of 64 with an online softmax (running row max
+// and sum, the accumulator rescaled once per block), and only the per-row log-sum-exp is saved;
+// the backward pass recomputes each block's probabilities from it. No [T, T] buffer exists.
+//
+// The block products are small (64 × 64 × head size) and run through `block_product`, a
+// register-tiled multiply that reads its left operand in place (any strides) and its right
+// operand row-major: keys and values are laid out once per head (Kᵀ and Vᵀ, hs × T) instead of
+// being packed for every block, which is what a general sgemm would do.
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,21 +15,126 @@
 
 #define BLOCK 64
 
+typedef float v8 __attribute__((vector_size(32), aligned(4)));
+
+static inline __attribute__((always_inline)) v8 load8(const float *x) {
+  v8 v;
+  memcpy(&v, x, sizeof(v));
+  return v;
+}
+
+static inline __attribute__((always_inline)) void store8(float *x, v8 v) { memcpy(x, &v, sizeof(v)); }
+
+/// C[i, c] = alpha·Σ_r A[i·sai + r·sar]·B[r·ldb + c] (+ C[i, c] when `accumulate`), for i < rows,
+/// c < cols, r < depth. Tiles of 6 rows × 16 columns keep their sums in 12 vector registers, which
+/// with two rows of B and a broadcast fit AVX2's 16 (two SSE registers each on baseline x86-64).
+static inline __attribute__((always_inline)) void block_product(long rows, long cols, long depth, float alpha,
+                                                                const float *A, long sai, long sar, const float *B,
+                                                                long ldb, float *Cm, long ldc, int accumulate) {
+  long c0 = 0;
+  for (; c0 + 16 <= cols; c0 += 16) {
+    long i0 = 0;
+    for (; i0 + 6 <= rows; i0 += 6) {
+      v8 acc[6][2] = {{0}};
+      for (long r = 0; r < depth; r++) {
+        const float *b = B + r * ldb + c0;
+        v8 b0 = load8(b), b1 = load8(b + 8);
+        for (int i = 0; i < 6; i++) {
+          float x = A[(i0 + i) * sai + r * sar];
+          acc[i][0] += x * b0;
+          acc[i][1] += x * b1;
+        }
+      }
+      for (int i = 0; i < 6; i++) {
+        float *c = Cm + (i0 + i) * ldc + c0;
+        for (int q = 0; q < 2; q++) store8(c + 8 * q, acc[i][q] * alpha + (accumulate ? load8(c + 8 * q) : (v8){0}));
+      }
+    }
+    for (; i0 < rows; i0++) {
+      v8 acc[2] = {0};
+      for (long r = 0; r < depth; r++) {
+        const float *b = B + r * ldb + c0;
+        float x = A[i0 * sai + r * sar];
+        acc[0] += x * load8(b);
+        acc[1] += x * load8(b + 8);
+      }
+      float *c = Cm + i0 * ldc + c0;
+      for (int q = 0; q < 2; q++) store8(c + 8 * q, acc[q] * alpha + (accumulate ? load8(c + 8 * q) : (v8){0}));
+    }
+  }
+  for (; c0 + 8 <= cols; c0 += 8) {
+    for (long i = 0; i < rows; i++) {
+      v8 acc = {0};
+      for (long r = 0; r < depth; r++) acc += A[i * sai + r * sar] * load8(B + r * ldb + c0);
+      float *c = Cm + i * ldc + c0;
+      store8(c, acc * alpha + (accumulate ? load8(c) : (v8){0}));
+    }
+  }
+  for (; c0 < cols; c0++) {
+    for (long i = 0; i < rows; i++) {
+      float acc = 0;
+      for (long r = 0; r < depth; r++) acc += A[i * sai + r * sar] * B[r * ldb + c0];
+      float *c = Cm + i * ldc + c0;
+      *c = acc * alpha + (accumulate ? *c : 0.0f);
+    }
+  }
+}
+
+/// xt[x·stride + j] = X[j·ld + x] for j < t, x < hs; zero for t ≤ j < stride (the padding that
+/// lets products run whole vectors of keys).
+static void transpose_head(float *xt, const float *X, long ld, long t, long hs, long stride) {
+  for (long j = 0; j < t; j++) {
+    for (long x = 0; x < hs; x++) xt[x * stride + j] = X[j * ld + x];
+  }
+  for (long x = 0; x < hs; x++) {
+    for (long j = t; j < stride; j++) xt[x * stride + j] = 0;
+  }
+}
+
+/// Σ x[i]·y[i] over i < n (summed in vector lanes).
+static inline __attribute__((always_inline)) float dot(const float *x, const float *y, long n) {
+#pragma clang fp reassociate(on)
+  float sum = 0;
+  for (long i = 0; i < n; i++) sum += x[i] * y[i];
+  return sum;
+}
+
+/// The largest of `start` and row[0..<n] (vectorizes: fmaxf is a reduction the compiler may reorder).
+static inline __attribute__((always_inline)) float row_max(const float *row, long n, float start) {
+  float top = start;
+  for (long j = 0; j < n; j++) top = __builtin_fmaxf(top, row[j]);
+  return top;
+}
+
+/// row[j] = e^(row[j] − shift) for j < n; returns their sum (summed in vector lanes).
+static inline __attribute__((always_inline)) float row_exp_sum(float *row, long n, float shift) {
+#pragma clang fp reassociate(on)
+  float sum = 0;
+  for (long j = 0; j < n; j++) {
+    float e = wb_expf(row[j] - shift);
+    row[j] = e;
+    sum += e;
+  }
+  return sum;
+}
+
 typedef struct {
   float *out, *lse, *dqkv;
   const float *qkv, *dout, *o, *saved_lse;
   long batch, t, c, heads;
 } attn_args;
 
-WB_HOT static void attention_forward_tasks(void *p, long begin, long end) {
+WB_KERNEL(attention_forward_tasks) {
   attn_args *a = p;
-  long T = a->t, C = a->c, H = a->heads, hs = C / H, ld = 3 * C;
+  long T = a->t, C = a->c, H = a->heads, hs = C / H, ld = 3 * C, Tp = (T + 7) / 8 * 8;
   float scale = 1.0f / sqrtf((float)hs);
-  float *scratch = malloc(sizeof(float) * (size_t)(BLOCK * BLOCK + BLOCK * hs + 2 * BLOCK));
-  float *S = scratch, *acc = S + BLOCK * BLOCK, *m = acc + BLOCK * hs, *l = m + BLOCK;
+  float *scratch = malloc(sizeof(float) * (size_t)(BLOCK * (BLOCK + 8) + BLOCK * hs + 2 * BLOCK + hs * Tp));
+  float *S = scratch, *acc = S + BLOCK * (BLOCK + 8), *m = acc + BLOCK * hs, *l = m + BLOCK, *Kt = l + BLOCK;
+  long ls = BLOCK + 8;  // S rows hold a padded block of keys
   for (long task = begin; task < end; task++) {
     long b = task / H, h = task % H;
     const float *Q = a->qkv + b * T * ld + h * hs, *K = Q + C, *V = Q + 2 * C;
+    transpose_head(Kt, K, ld, T, hs, Tp);
     for (long q0 = 0; q0 < T; q0 += BLOCK) {
       long nq = WB_MIN(BLOCK, T - q0);
       for (long i = 0; i < nq; i++) {
@@ -36,31 +144,24 @@ WB_HOT static void attention_forward_tasks(void *p, long begin, long end) {
       memset(acc, 0, sizeof(float) * (size_t)(nq * hs));
       for (long k0 = 0; k0 < q0 + nq; k0 += BLOCK) {
         long nk = WB_MIN(BLOCK, q0 + nq - k0);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nq, (int)nk, (int)hs, scale, Q + q0 * ld, (int)ld,
-                    K + k0 * ld, (int)ld, 0.0f, S, BLOCK);
+        block_product(nq, (nk + 7) / 8 * 8, hs, scale, Q + q0 * ld, ld, 1, Kt + k0, Tp, S, ls, 0);
         for (long i = 0; i < nq; i++) {
-          float *row = S + i * BLOCK;
+          float *row = S + i * ls;
           long valid = WB_MIN(nk, q0 + i - k0 + 1);  // keys k0..<k0+valid are at or before query q0+i
           if (valid <= 0) {
             memset(row, 0, sizeof(float) * (size_t)nk);
             continue;
           }
-          float top = m[i];
-          for (long j = 0; j < valid; j++) top = row[j] > top ? row[j] : top;
+          float top = row_max(row, valid, m[i]);
           float correction = wb_expf(m[i] - top);
-          float sum = 0;
-          for (long j = 0; j < valid; j++) {
-            row[j] = wb_expf(row[j] - top);
-            sum += row[j];
-          }
+          float sum = row_exp_sum(row, valid, top);
           for (long j = valid; j < nk; j++) row[j] = 0;
           l[i] = l[i] * correction + sum;
           m[i] = top;
           float *r = acc + i * hs;
           for (long x = 0; x < hs; x++) r[x] *= correction;
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nq, (int)hs, (int)nk, 1.0f, S, BLOCK, V + k0 * ld,
-                    (int)ld, 1.0f, acc, (int)hs);
+        block_product(nq, hs, nk, 1.0f, S, ls, 1, V + k0 * ld, ld, acc, hs, 1);
       }
       for (long i = 0; i < nq; i++) {
         long t = q0 + i;
@@ -79,22 +180,22 @@ void wb_attention_forward(float *out, float *lse, const float *qkv, long batch, 
   wb_parallel_for(batch * heads, 1, attention_forward_tasks, &args);
 }
 
-WB_HOT static void attention_backward_tasks(void *p, long begin, long end) {
+WB_KERNEL(attention_backward_tasks) {
   attn_args *a = p;
-  long T = a->t, C = a->c, H = a->heads, hs = C / H, ld = 3 * C;
+  long T = a->t, C = a->c, H = a->heads, hs = C / H, ld = 3 * C, Tp = (T + 7) / 8 * 8, ls = BLOCK + 8;
   float scale = 1.0f / sqrtf((float)hs);
-  float *scratch = malloc(sizeof(float) * (size_t)(2 * BLOCK * BLOCK + T));
-  float *P = scratch, *dP = P + BLOCK * BLOCK, *D = dP + BLOCK * BLOCK;
+  float *scratch = malloc(sizeof(float) * (size_t)(2 * BLOCK * ls + T + 2 * hs * Tp));
+  float *P = scratch, *dP = P + BLOCK * ls, *D = dP + BLOCK * ls, *Kt = D + T, *Vt = Kt + hs * Tp;
   for (long task = begin; task < end; task++) {
     long b = task / H, h = task % H;
     const float *Q = a->qkv + b * T * ld + h * hs, *K = Q + C, *V = Q + 2 * C;
     float *dQ = a->dqkv + b * T * ld + h * hs, *dK = dQ + C, *dV = dQ + 2 * C;
     const float *dO = a->dout + b * T * C + h * hs, *O = a->o + b * T * C + h * hs;
     const float *lse = a->saved_lse + (b * H + h) * T;
+    transpose_head(Kt, K, ld, T, hs, Tp);
+    transpose_head(Vt, V, ld, T, hs, Tp);
     for (long t = 0; t < T; t++) {
-      float delta = 0;
-      for (long x = 0; x < hs; x++) delta += dO[t * C + x] * O[t * C + x];
-      D[t] = delta;
+      D[t] = dot(dO + t * C, O + t * C, hs);
       memset(dQ + t * ld, 0, sizeof(float) * (size_t)hs);
       memset(dK + t * ld, 0, sizeof(float) * (size_t)hs);
       memset(dV + t * ld, 0, sizeof(float) * (size_t)hs);
@@ -102,33 +203,29 @@ WB_HOT static void attention_backward_tasks(void *p, long begin, long end) {
     for (long q0 = 0; q0 < T; q0 += BLOCK) {
       long nq = WB_MIN(BLOCK, T - q0);
       for (long k0 = 0; k0 < q0 + nq; k0 += BLOCK) {
-        long nk = WB_MIN(BLOCK, q0 + nq - k0);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nq, (int)nk, (int)hs, scale, Q + q0 * ld, (int)ld,
-                    K + k0 * ld, (int)ld, 0.0f, P, BLOCK);
+        long nk = WB_MIN(BLOCK, q0 + nq - k0), nkp = (nk + 7) / 8 * 8;
+        // P = exp(scale·Q·Kᵀ − lse), zero past the diagonal
+        block_product(nq, nkp, hs, scale, Q + q0 * ld, ld, 1, Kt + k0, Tp, P, ls, 0);
         for (long i = 0; i < nq; i++) {
-          float *row = P + i * BLOCK;
+          float *row = P + i * ls;
           long valid = WB_MAX(0, WB_MIN(nk, q0 + i - k0 + 1));
           float shift = lse[q0 + i];
           for (long j = 0; j < valid; j++) row[j] = wb_expf(row[j] - shift);
           for (long j = valid; j < nk; j++) row[j] = 0;
         }
         // dV += Pᵀ·dO;  dP = dO·Vᵀ
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)nk, (int)hs, (int)nq, 1.0f, P, BLOCK, dO + q0 * C,
-                    (int)C, 1.0f, dV + k0 * ld, (int)ld);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nq, (int)nk, (int)hs, 1.0f, dO + q0 * C, (int)C,
-                    V + k0 * ld, (int)ld, 0.0f, dP, BLOCK);
+        block_product(nk, hs, nq, 1.0f, P, 1, ls, dO + q0 * C, C, dV + k0 * ld, ld, 1);
+        block_product(nq, nkp, hs, 1.0f, dO + q0 * C, C, 1, Vt + k0, Tp, dP, ls, 0);
         // dS = P ⊙ (dP − D)·scale, kept in dP
         for (long i = 0; i < nq; i++) {
           float delta = D[q0 + i];
-          float *dp = dP + i * BLOCK;
-          const float *pr = P + i * BLOCK;
+          float *dp = dP + i * ls;
+          const float *pr = P + i * ls;
           for (long j = 0; j < nk; j++) dp[j] = pr[j] * (dp[j] - delta) * scale;
         }
         // dQ += dS·K;  dK += dSᵀ·Q
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nq, (int)hs, (int)nk, 1.0f, dP, BLOCK, K + k0 * ld,
-                    (int)ld, 1.0f, dQ + q0 * ld, (int)ld);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)nk, (int)hs, (int)nq, 1.0f, dP, BLOCK, Q + q0 * ld,
-                    (int)ld, 1.0f, dK + k0 * ld, (int)ld);
+        block_product(nq, hs, nk, 1.0f, dP, ls, 1, K + k0 * ld, ld, dQ + q0 * ld, ld, 1);
+        block_product(nk, hs, nq, 1.0f, dP, 1, ls, Q + q0 * ld, ld, dK + k0 * ld, ld, 1);
       }
     }
   }
@@ -149,7 +246,7 @@ typedef struct {
 } decode_args;
 
 /// Tasks are (sequence, head) pairs; each reads its query row and the key/value rows before it.
-WB_HOT static void attention_decode_tasks(void *p, long begin, long end) {
+WB_KERNEL(attention_decode_tasks) {
   decode_args *a = p;
   long C = a->c, H = a->heads, hs = C / H, ld = 3 * C, n = a->position + 1;
   float scale = 1.0f / sqrtf((float)hs);

@@ -20,7 +20,7 @@ static inline float row_logsumexp(const float *x, long v) {
   return m + logf(sum);
 }
 
-WB_HOT static void ce_forward_rows(void *p, long begin, long end) {
+WB_KERNEL(ce_forward_rows) {
   ce_args *a = p;
   for (long r = begin; r < end; r++) {
     const float *x = a->logits + r * a->v;
@@ -34,7 +34,7 @@ void wb_cross_entropy_forward(float *losses, const float *logits, const int32_t 
   wb_parallel_for(rows, WB_MAX(1, 16384 / v), ce_forward_rows, &args);
 }
 
-WB_HOT static void ce_backward_rows(void *p, long begin, long end) {
+WB_KERNEL(ce_backward_rows) {
   ce_args *a = p;
   float g = a->dloss[0] * a->scale;
   for (long r = begin; r < end; r++) {

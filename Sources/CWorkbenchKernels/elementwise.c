@@ -26,7 +26,7 @@ void wb_fill(float *y, long n, float value) {
   wb_parallel_for(n, GRAIN, fill_range, &args);
 }
 
-WB_HOT static void affine_range(void *p, long begin, long end) {
+WB_KERNEL(affine_range) {
   ew_args *args = p;
   float *y = args->y;
   const float *x = args->x;
@@ -38,7 +38,7 @@ void wb_affine(float *y, const float *x, long n, float scale, float shift) {
   wb_parallel_for(n, GRAIN, affine_range, &args);
 }
 
-WB_HOT static void axpy_range(void *p, long begin, long end) {
+WB_KERNEL(axpy_range) {
   ew_args *args = p;
   float *y = args->y;
   const float *x = args->x;
@@ -64,7 +64,7 @@ static inline float gelu_derivative(float x) {
   return 0.5f * (1.0f + t) + 0.5f * x * sech2 * GELU_SCALE * (1.0f + 3.0f * 0.044715f * x * x);
 }
 
-WB_HOT static void unary_range(void *p, long begin, long end) {
+WB_KERNEL(unary_range) {
   ew_args *args = p;
   float *y = args->y;
   const float *x = args->x;
@@ -86,7 +86,7 @@ void wb_unary(int op, float *y, const float *x, long n) {
   wb_parallel_for(n, GRAIN, unary_range, &args);
 }
 
-WB_HOT static void unary_backward_range(void *p, long begin, long end) {
+WB_KERNEL(unary_backward_range) {
   ew_args *args = p;
   float *dx = args->y;
   const float *dy = args->dy, *x = args->x, *y = args->aux;
@@ -134,7 +134,7 @@ static inline float apply(int op, float x, float y) {
 }
 
 /// Rows are the dense index over all dims but the last; each row is one strided inner loop.
-WB_HOT static void binary_rows(void *p, long begin, long end) {
+WB_KERNEL(binary_rows) {
   binary_args *args = p;
   int nd = args->ndim;
   long inner = args->inner;

@@ -22,7 +22,7 @@ void wb_embedding_forward(float *y, const float *table, const int32_t *ids, long
 
 /// Columns [begin, end): every thread adds all rows into its own columns, so no two threads
 /// write one element.
-WB_HOT static void emb_backward_columns(void *p, long begin, long end) {
+WB_KERNEL(emb_backward_columns) {
   emb_args *a = p;
   for (long r = 0; r < a->rows; r++) {
     float *d = a->dtable + (long)a->ids[r] * a->c;

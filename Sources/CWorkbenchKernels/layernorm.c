@@ -14,7 +14,7 @@ typedef struct {
   long per;
 } ln_args;
 
-WB_HOT static void ln_forward_rows(void *p, long begin, long end) {
+WB_KERNEL(ln_forward_rows) {
 #pragma clang fp reassociate(on)
   ln_args *a = p;
   long c = a->c;
@@ -43,7 +43,7 @@ void wb_layernorm_forward(float *y, float *mean, float *rstd, const float *x, co
 }
 
 /// Parts [begin, end): part k owns rows k·per..<(k+1)·per and its own dw/db partial sums.
-WB_HOT static void ln_backward_parts(void *p, long begin, long end) {
+WB_KERNEL(ln_backward_parts) {
 #pragma clang fp reassociate(on)
   ln_args *a = p;
   long c = a->c;

@@ -1,6 +1,6 @@
-// Matrix multiplies through OpenBLAS's single-threaded sgemm, split over workbench's own pool (by
-// batch entry, then by rows or columns of C), so one pool owns the cores and none oversubscribes.
-#include <cblas.h>
+// Matrix multiplies: each a single-threaded sgemm (workbench's own, gemm.c, or OpenBLAS when
+// chosen), split over workbench's own pool (by batch entry, then by rows or columns of C), so one
+// pool owns the cores and none oversubscribes.
 
 #include "internal.h"
 
@@ -22,9 +22,8 @@ static void gemm_one(const gemm_args *g, long index, long r0, long r1, long c0, 
   // Rows r0..<r1 of op(A) and C; columns c0..<c1 of op(B) and C.
   const float *a_part = g->trans_a ? a + r0 : a + r0 * g->lda;
   const float *b_part = g->trans_b ? b + c0 * g->ldb : b + c0;
-  cblas_sgemm(CblasRowMajor, g->trans_a ? CblasTrans : CblasNoTrans, g->trans_b ? CblasTrans : CblasNoTrans,
-              (int)(r1 - r0), (int)(c1 - c0), (int)g->k, g->alpha, a_part, (int)g->lda, b_part, (int)g->ldb, g->beta,
-              c + r0 * g->ldc + c0, (int)g->ldc);
+  wb_sgemm_call(g->trans_a, g->trans_b, r1 - r0, c1 - c0, g->k, g->alpha, a_part, g->lda, b_part, g->ldb, g->beta,
+                c + r0 * g->ldc + c0, g->ldc);
 }
 
 static void gemm_batches(void *p, long begin, long end) {

@@ -13,7 +13,7 @@ typedef struct {
 } sum_args;
 
 /// Parallel over outer·inner outputs when there are enough; each output sums its axis in order.
-WB_HOT static void sum_inner_rows(void *p, long begin, long end) {
+WB_KERNEL(sum_inner_rows) {
 #pragma clang fp reassociate(on)
   sum_args *args = p;
   long axis = args->axis, inner = args->inner;
@@ -51,7 +51,7 @@ typedef struct {
 
 /// Part k sums rows k·per..<(k+1)·per of x [axis, inner] into its own partial row (streaming
 /// through contiguous rows).
-WB_HOT static void column_parts(void *p, long begin, long end) {
+WB_KERNEL(column_parts) {
   column_args *a = p;
   for (long part = begin; part < end; part++) {
     float *restrict y = a->partials + part * a->inner;
@@ -93,7 +93,7 @@ typedef struct {
 } squares_args;
 
 /// Chunk c sums its fixed slice of x: the result does not depend on the thread count.
-WB_HOT static void squares_chunks(void *p, long begin, long end) {
+WB_KERNEL(squares_chunks) {
 #pragma clang fp reassociate(on)
   squares_args *args = p;
   long per = (args->n + SQUARE_CHUNKS - 1) / SQUARE_CHUNKS;

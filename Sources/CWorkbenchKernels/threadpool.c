@@ -5,7 +5,6 @@
 // acknowledgement before it writes the next job.
 #include <pthread.h>
 #include <stdatomic.h>
-#include <cblas.h>
 
 #include "internal.h"
 
@@ -24,6 +23,7 @@ static struct {
   void *ctx;
   long n;
   int parts;
+  int kernel_set;  // the starting thread's, so a forced set holds on every worker
 } job;
 
 static inline void cpu_relax(void) {
@@ -64,6 +64,7 @@ static void *worker_main(void *arg) {
     }
     seen = current;
     if (index < (int)(current & 0xff)) {
+      wb_set_thread_kernel_set(job.kernel_set);
       run_part(index);
       atomic_fetch_sub_explicit(&pending, 1, memory_order_acq_rel);
     }
@@ -75,7 +76,6 @@ void wb_set_num_threads(int n) {
   if (n < 1) n = 1;
   if (n > WB_MAX_THREADS) n = WB_MAX_THREADS;
   pthread_mutex_lock(&call_mutex);
-  openblas_set_num_threads(1);
   while (workers_started < n - 1) {
     pthread_t thread;
     pthread_attr_t attributes;
@@ -107,6 +107,7 @@ void wb_parallel_for(long n, long grain, wb_range_fn fn, void *ctx) {
   job.ctx = ctx;
   job.n = n;
   job.parts = (int)parts;
+  job.kernel_set = wb_kernel_set();
   atomic_store_explicit(&pending, (int)parts - 1, memory_order_release);
   pthread_mutex_lock(&wake_mutex);
   long next = ((atomic_load_explicit(&generation, memory_order_relaxed) >> 8) + 1) << 8 | parts;

@@ -16,6 +16,7 @@ struct DevicesCommand: ParsableCommand {
   @Flag(help: "Also print each device's compute limits.") var verbose = false
 
   func run() throws {
+    emitCPU()
     let devices: [VulkanDevice]
     do {
       devices = try VulkanDevice.all()
@@ -52,5 +53,27 @@ struct DevicesCommand: ParsableCommand {
         "--device auto uses: \(DeviceSelector.cpuDescription)"
           + (cpuTypes.isEmpty ? "" : " (CPU-type Vulkan devices only by index: \(cpuTypes.joined(separator: ", ")))"))
     }
+  }
+
+  /// The processor and the CPU backend's kernels (what `--device cpu` runs).
+  private func emitCPU() {
+    let kernels = CPUKernelRuntime.shared
+    let selection = kernels.selection
+    emit("cpu: \(kernels.cpu.modelDescription), \(ProcessInfo.processInfo.activeProcessorCount) cores")
+    emit("  ISA: \(kernels.cpu.isaDescription)")
+    emit(
+      "  kernels: \(kernels.kernelsDescription) (this processor runs "
+        + kernels.cpu.runnableKernelSets.map(\.rawValue).joined(separator: ", ") + ")")
+    let origin: String
+    if selection.gemm == .own {
+      origin = "WORKBENCH_GEMM=openblas for OpenBLAS"
+    } else if selection.blasCoreForced {
+      origin = "core type from OPENBLAS_CORETYPE"
+    } else {
+      origin =
+        selection.blasCoreType.map { "core type \($0) chosen from the processor's features" }
+        ?? "OpenBLAS's own detection"
+    }
+    emit("  sgemm: \(kernels.gemmDescription) (\(origin))")
   }
 }

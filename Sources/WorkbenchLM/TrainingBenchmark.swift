@@ -42,6 +42,12 @@ public struct TrainingBenchmark: Sendable {
     public var finalLoss: Double
     /// The backend's name: `cpu`, `vulkan:0 (…)`.
     public var device: String
+    /// The processor (`AMD EPYC 9R14 … (AuthenticAMD family 25 model 17)`), its vector ISA as
+    /// used (`AVX2 + FMA`), the CPU kernel set and the matrix-multiply kernel (`OpenBLAS 0.3.21 Zen`).
+    public var cpu: String
+    public var isa: String
+    public var cpuKernels: String
+    public var gemm: String
 
     enum CodingKeys: String, CodingKey {
       case nLayer = "n_layer"
@@ -57,6 +63,9 @@ public struct TrainingBenchmark: Sendable {
       case peakFlopsPerSecond = "peak_flops_per_second"
       case peakRssMib = "peak_rss_mib"
       case finalLoss = "final_loss"
+      case cpu, isa
+      case cpuKernels = "cpu_kernels"
+      case gemm
     }
   }
 
@@ -93,12 +102,14 @@ public struct TrainingBenchmark: Sendable {
     let tokensPerSecond = Double(batch * model.context) / median
     let modelFlops = 6 * Double(model.totalParameters) * tokensPerSecond
     let peak = try Self.measuredPeak(on: backend)
+    let kernels = CPUKernelRuntime.shared
     return Result(
       nLayer: model.layers, dModel: model.width, nHead: model.heads, ctx: model.context, batch: batch, threads: threads,
       timedSteps: steps, msPerStep: median * 1000, tokensPerSecond: tokensPerSecond, nTotal: model.totalParameters,
       nNonEmbedding: model.nonEmbeddingParameters, modelFlopsPerSecond: modelFlops, peakFlopsPerSecond: peak,
       mfu: modelFlops / peak, peakRssMib: Self.peakResidentMiB(), finalLoss: Double(lastLoss.item()),
-      device: backend.name)
+      device: backend.name, cpu: kernels.cpu.modelDescription, isa: kernels.cpu.isaDescription,
+      cpuKernels: kernels.kernelsDescription, gemm: kernels.gemmDescription)
   }
 
   /// fp32 FLOP/s of an n³ matrix multiply on `backend` (best of `repeats`, after one warm-up):

@@ -19,8 +19,9 @@ final class CPUBuffer: DeviceBuffer, @unchecked Sendable {
   deinit { free(pointer) }
 }
 
-/// The CPU backend: OpenBLAS `sgemm` for matrix multiplies and hand-written C kernels for the
-/// rest, multithreaded over one pool (`threads`). It runs every kernel at once, in order; it is
+/// The CPU backend: OpenBLAS `sgemm` for matrix multiplies (its core type chosen from the
+/// processor's features, `CPUKernelRuntime`) and hand-written C kernels for the rest, built per
+/// kernel set (baseline, AVX2, AVX-512), multithreaded over one pool (`threads`). It runs every kernel at once, in order; it is
 /// the reference every other backend is checked against.
 public final class CPUBackend: Backend {
   public static let shared = CPUBackend()
@@ -33,7 +34,8 @@ public final class CPUBackend: Backend {
   public static let poolLimit = 1 << 30
 
   private init() {
-    Self.setThreads(Self.defaultThreads)
+    _ = CPUKernelRuntime.shared  // kernel set and BLAS library before the first kernel
+    wb_set_num_threads(Int32(Self.defaultThreads))
   }
 
   /// `WORKBENCH_THREADS` when set, else the number of cores.
@@ -44,7 +46,10 @@ public final class CPUBackend: Backend {
 
   /// Sets the kernel threads (OpenBLAS itself stays single-threaded; workbench splits each
   /// multiply over its own pool).
-  public static func setThreads(_ count: Int) { wb_set_num_threads(Int32(max(1, count))) }
+  public static func setThreads(_ count: Int) {
+    _ = shared  // its first use sets the default, which must not undo this
+    wb_set_num_threads(Int32(max(1, count)))
+  }
 
   /// The kernel threads in use.
   public static var threads: Int { Int(wb_num_threads()) }

@@ -36,7 +36,7 @@ public enum DeviceChoice: Equatable, Sendable, CustomStringConvertible {
 /// The backend a `--device` choice resolved to.
 public struct SelectedDevice: @unchecked Sendable {
   public let backend: any Backend
-  /// What runs record as their device: `cpu (2 threads)`, `vulkan:0 (NVIDIA H200)`.
+  /// What runs record as their device: `cpu (2 threads; AMD EPYC, AVX2 + FMA; …)`, `vulkan:0 (NVIDIA H200)`.
   public let description: String
   /// For `auto`: one line saying what was chosen and why (nil for an explicit choice).
   public let note: String?
@@ -93,10 +93,11 @@ public enum DeviceSelector {
     }
   }
 
-  /// What the CPU backend is recorded as, with its current thread count.
+  /// What the CPU backend is recorded as: thread count, processor, ISA, kernel set and
+  /// matrix-multiply kernel (`cpu (2 threads; AMD EPYC, AVX2 + FMA; kernels avx2; sgemm OpenBLAS 0.3.21 Zen)`).
   public static var cpuDescription: String {
-    _ = CPUBackend.shared  // sets the thread count on first use
-    return "cpu (\(CPUBackend.threads) threads)"
+    _ = CPUBackend.shared  // sets the thread count and the kernels on first use
+    return "cpu (\(CPUBackend.threads) threads; \(CPUKernelRuntime.shared.summary))"
   }
 
   private static func open(_ index: Int) throws -> VulkanBackend {

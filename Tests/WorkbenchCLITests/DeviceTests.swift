@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WorkbenchRunLog
+import WorkbenchTensor
 import WorkbenchTestSupport
 
 /// A GPT small enough to train in a second, on the built-in Markov text.
@@ -35,6 +36,8 @@ private let withoutVulkan: [(String, [String: String])] = [
     let run = try #require(try runs(in: folder.path("workbench.sqlite")).first)
     #expect(run.status == .finished)
     #expect(run.device?.hasPrefix("cpu") == true)
+    // The record names the processor's ISA, the kernel set and the matrix-multiply kernel.
+    #expect(run.device?.contains("kernels ") == true && run.device?.contains("sgemm ") == true, "\(run.device ?? "")")
   }
 
   @Test(arguments: withoutVulkan)
@@ -108,5 +111,72 @@ struct VulkanRunTests {
       }
     }
     #expect(compared == 250)
+  }
+}
+
+/// The matrix-multiply kernels this machine can run, each as the environment that selects it:
+/// workbench's own under each kernel set, and OpenBLAS under its baseline (Prescott) core, the
+/// core chosen from the processor's features, and SkylakeX where AVX-512 runs.
+private let gemmEnvironments: [(String, [String: String])] = {
+  let cpu = CPUFeatures.host
+  var cases = cpu.runnableKernelSets.map { ("own \($0.rawValue)", ["WORKBENCH_CPU_KERNELS": $0.rawValue]) }
+  cases.append(("OpenBLAS by features", ["WORKBENCH_GEMM": "openblas", "OPENBLAS_CORETYPE": ""]))
+  cases.append(("OpenBLAS Prescott", ["WORKBENCH_GEMM": "openblas", "OPENBLAS_CORETYPE": "Prescott"]))
+  if cpu.runsAVX512 && cpu.isIntel {
+    cases.append(("OpenBLAS SkylakeX", ["WORKBENCH_GEMM": "openblas", "OPENBLAS_CORETYPE": "SkylakeX"]))
+  }
+  return cases
+}()
+
+@Suite struct MatrixKernelTests {
+  /// Three training steps of a small GPT from the same seed and batches: every kernel gives the
+  /// same loss (to float rounding), and each says which kernel ran.
+  @Test func everyMatrixKernelTrainsToTheSameLoss() throws {
+    let folder = TemporaryDirectory()
+    let arguments = [
+      "bench", "train", "--n-layer", "2", "--d-model", "48", "--n-head", "2", "--ctx", "40", "--batch", "3",
+      "--steps", "3", "--warmup", "1", "--threads", "2", "--device", "cpu", "--json",
+    ]
+    var losses: [(String, Double)] = []
+    for (name, environment) in [("default", ["OPENBLAS_CORETYPE": ""])] + gemmEnvironments {
+      let result = try WorkbenchProcess.run(arguments, in: folder.url, environment: environment)
+      if name.hasPrefix("OpenBLAS"), result.stderr.contains("could not be opened") {
+        Issue.record("\(name): OpenBLAS is not installed (scripts/setup installs it)")
+        continue
+      }
+      #expect(result.status == 0, "\(name): \(result.stderr)")
+      let json = try #require(
+        try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(name): \(result.stdout)")
+      let gemm = try #require(json["gemm"] as? String)
+      let loss = try #require(json["final_loss"] as? Double)
+      losses.append((name, loss))
+      if let core = environment["OPENBLAS_CORETYPE"], !core.isEmpty {
+        #expect(gemm.hasSuffix("\(core) (OPENBLAS_CORETYPE)"), "\(name): \(gemm)")
+        let warned = result.stderr.contains("OpenBLAS runs its Prescott kernels")
+        #expect(warned == (core == "Prescott" && CPUFeatures.host.runsAVX2), "\(name): \(result.stderr)")
+      } else if environment["WORKBENCH_GEMM"] == "openblas" {
+        #expect(gemm.hasPrefix("OpenBLAS") && !result.stderr.contains("warning"), "\(name): \(gemm) \(result.stderr)")
+      } else if let kernels = environment["WORKBENCH_CPU_KERNELS"] {
+        #expect(gemm.hasPrefix("workbench \(kernels) "), "\(name): \(gemm)")
+        #expect(json["cpu_kernels"] as? String == "\(kernels) (WORKBENCH_CPU_KERNELS)", "\(name)")
+      }
+      #expect(json["isa"] as? String == CPUFeatures.host.isaDescription)
+    }
+    let reference = try #require(losses.first).1
+    #expect(reference > 4 && reference < 6, "a byte model's loss after 4 steps: \(reference)")
+    for (name, loss) in losses {
+      #expect(
+        abs(loss - reference) <= 2e-5 * reference, "\(name): loss \(loss) vs \(reference) with the default kernels")
+    }
+  }
+
+  @Test func devicesNamesTheProcessorAndItsKernels() throws {
+    let folder = TemporaryDirectory()
+    let result = try WorkbenchProcess.run(["devices"], in: folder.url, environment: ["OPENBLAS_CORETYPE": ""])
+    #expect(result.status == 0, "\(result.stderr)")
+    let cpu = CPUFeatures.host
+    #expect(result.stdout.contains("cpu: \(cpu.modelDescription)"), "\(result.stdout)")
+    #expect(result.stdout.contains("ISA: \(cpu.isaDescription)"), "\(result.stdout)")
+    #expect(result.stdout.contains("kernels: \(cpu.runnableKernelSets.max()!.rawValue)"), "\(result.stdout)")
   }
 }

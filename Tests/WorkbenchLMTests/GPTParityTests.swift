@@ -34,15 +34,25 @@ struct ParityFixture {
   }
 }
 
-/// Where the parity tests run: the CPU always, and the Vulkan test device (lavapipe in CI, with
-/// the validation layer) where there is one.
-enum ParityDevice: String, CaseIterable, CustomTestStringConvertible, Sendable {
-  case cpu, vulkan
+/// Where the parity tests run: the CPU under every kernel set this processor runs (baseline,
+/// AVX2, AVX-512), and the Vulkan test device (lavapipe in CI, with the validation layer) where
+/// there is one.
+struct ParityDevice: CustomTestStringConvertible, Sendable {
+  /// The CPU kernel set, or nil for the Vulkan test device.
+  let kernels: CPUKernelSet?
 
-  var backend: (any Backend)? { self == .cpu ? CPUBackend.shared : TestVulkan.backend }
-  var testDescription: String { rawValue }
+  var backend: (any Backend)? { kernels != nil ? CPUBackend.shared : TestVulkan.backend }
+  var testDescription: String { kernels.map { "cpu \($0.rawValue)" } ?? "vulkan" }
 
-  static var available: [ParityDevice] { allCases.filter { $0.backend != nil } }
+  /// Runs `body` with this device's kernels.
+  func run(_ body: () throws -> Void) rethrows {
+    if let kernels { try CPUKernelRuntime.withKernelSet(kernels, body) } else { try body() }
+  }
+
+  static var available: [ParityDevice] {
+    CPUFeatures.host.runnableKernelSets.map { ParityDevice(kernels: $0) }
+      + (TestVulkan.backend != nil ? [ParityDevice(kernels: nil)] : [])
+  }
 }
 
 /// The parity checks for both fixtures on every available device.
@@ -54,78 +64,85 @@ let parityCases: [(String, ParityDevice)] = ["tiny", "small"].flatMap { name in
 struct GPTParityTests {
   @Test(arguments: parityCases)
   func logitsLossAndGradientsMatchPyTorch(_ name: String, _ device: ParityDevice) throws {
-    let fixture = try ParityFixture(name)
-    let backend = try #require(device.backend)
-    let model = GPT(fixture.config, on: backend, seed: 0)
-    model.load(try fixture.floats("params.f32"))
-    let tokens = try fixture.tokens("tokens.i32", on: backend)
-    let targets = try fixture.tokens("targets.i32", on: backend)
-    #expect(fixture.config.nonEmbeddingParameters == model.config.nonEmbeddingParameters)
-    #expect(model.flat().count == fixture.config.totalParameters)
+    try device.run {
+      let fixture = try ParityFixture(name)
+      let backend = try #require(device.backend)
+      let model = GPT(fixture.config, on: backend, seed: 0)
+      model.load(try fixture.floats("params.f32"))
+      let tokens = try fixture.tokens("tokens.i32", on: backend)
+      let targets = try fixture.tokens("targets.i32", on: backend)
+      #expect(fixture.config.nonEmbeddingParameters == model.config.nonEmbeddingParameters)
+      #expect(model.flat().count == fixture.config.totalParameters)
 
-    let tape = Tape()
-    let logits = tape.record { model.logits(tokens) }
-    expectClose(logits.toArray(), try fixture.floats("logits.f32").map(Double.init), tolerance: 1e-5, "\(name) logits")
-    let loss = tape.record { logits.softmaxCrossEntropy(targets: targets.reshaped([targets.count])) }
-    let expectedLoss = try SharedReference.numbers("gpt-parity/\(name)/loss.txt")[0]
-    #expect(abs(Double(loss.item()) - expectedLoss) <= 1e-5, "\(name) loss \(loss.item()) vs \(expectedLoss)")
-
-    model.arena.zeroGradients()
-    tape.backward(loss)
-    var gradients = model.flat(gradients: true)
-    var expected = try fixture.floats("grads.f32")
-    for range in fixture.keyBiasRanges {
+      let tape = Tape()
+      let logits = tape.record { model.logits(tokens) }
       expectClose(
-        Array(gradients[range]), expected[range].map(Double.init), tolerance: 1e-8, "\(name) key-bias gradients")
-      gradients.replaceSubrange(range, with: [Float](repeating: 0, count: range.count))
-      expected.replaceSubrange(range, with: [Float](repeating: 0, count: range.count))
+        logits.toArray(), try fixture.floats("logits.f32").map(Double.init), tolerance: 1e-5, "\(name) logits")
+      let loss = tape.record { logits.softmaxCrossEntropy(targets: targets.reshaped([targets.count])) }
+      let expectedLoss = try SharedReference.numbers("gpt-parity/\(name)/loss.txt")[0]
+      #expect(abs(Double(loss.item()) - expectedLoss) <= 1e-5, "\(name) loss \(loss.item()) vs \(expectedLoss)")
+
+      model.arena.zeroGradients()
+      tape.backward(loss)
+      var gradients = model.flat(gradients: true)
+      var expected = try fixture.floats("grads.f32")
+      for range in fixture.keyBiasRanges {
+        expectClose(
+          Array(gradients[range]), expected[range].map(Double.init), tolerance: 1e-8, "\(name) key-bias gradients")
+        gradients.replaceSubrange(range, with: [Float](repeating: 0, count: range.count))
+        expected.replaceSubrange(range, with: [Float](repeating: 0, count: range.count))
+      }
+      expectClose(gradients, expected.map(Double.init), tolerance: 1e-5 * fixture.maxGradient, "\(name) gradients")
     }
-    expectClose(gradients, expected.map(Double.init), tolerance: 1e-5 * fixture.maxGradient, "\(name) gradients")
   }
 
   @Test(arguments: parityCases)
   func oneAdamWStepMatchesPyTorch(_ name: String, _ device: ParityDevice) throws {
-    let fixture = try ParityFixture(name)
-    let backend = try #require(device.backend)
-    let model = GPT(fixture.config, on: backend, seed: 0)
-    model.load(try fixture.floats("params.f32"))
-    // The reference gradients go straight into the gradient arena: this checks the optimizer alone.
-    let reference = GPT(fixture.config, on: backend, seed: 0)
-    reference.load(try fixture.floats("grads.f32"))
-    model.arena.gradients.copy(from: reference.arena.values)
-    model.arena.adamWStep(learningRate: 1e-3, weightDecay: 0.1)
-    expectClose(
-      model.flat(), try fixture.floats("params_after1.f32").map(Double.init), tolerance: 1e-6, "\(name) after 1 step")
+    try device.run {
+      let fixture = try ParityFixture(name)
+      let backend = try #require(device.backend)
+      let model = GPT(fixture.config, on: backend, seed: 0)
+      model.load(try fixture.floats("params.f32"))
+      // The reference gradients go straight into the gradient arena: this checks the optimizer alone.
+      let reference = GPT(fixture.config, on: backend, seed: 0)
+      reference.load(try fixture.floats("grads.f32"))
+      model.arena.gradients.copy(from: reference.arena.values)
+      model.arena.adamWStep(learningRate: 1e-3, weightDecay: 0.1)
+      expectClose(
+        model.flat(), try fixture.floats("params_after1.f32").map(Double.init), tolerance: 1e-6, "\(name) after 1 step")
+    }
   }
 
   @Test(arguments: parityCases)
   func tenAdamWStepsMatchPyTorch(_ name: String, _ device: ParityDevice) throws {
-    let fixture = try ParityFixture(name)
-    let backend = try #require(device.backend)
-    let model = GPT(fixture.config, on: backend, seed: 0)
-    model.load(try fixture.floats("params.f32"))
-    let tokens = try fixture.tokens("tokens.i32", on: backend)
-    let targets = try fixture.tokens("targets.i32", on: backend)
-    let optimizer = AdamW(schedule: .constant(peak: 1e-3), weightDecay: 0.1, clipNorm: nil)
-    var losses: [Double] = []
-    for step in 0..<10 {
-      let tape = Tape()
-      let loss = tape.record { model.loss(tokens, targets: targets) }
-      losses.append(Double(loss.item()))
-      model.arena.zeroGradients()
-      tape.backward(loss)
-      optimizer.step(model.arena, step: step, totalSteps: 10)
+    try device.run {
+      let fixture = try ParityFixture(name)
+      let backend = try #require(device.backend)
+      let model = GPT(fixture.config, on: backend, seed: 0)
+      model.load(try fixture.floats("params.f32"))
+      let tokens = try fixture.tokens("tokens.i32", on: backend)
+      let targets = try fixture.tokens("targets.i32", on: backend)
+      let optimizer = AdamW(schedule: .constant(peak: 1e-3), weightDecay: 0.1, clipNorm: nil)
+      var losses: [Double] = []
+      for step in 0..<10 {
+        let tape = Tape()
+        let loss = tape.record { model.loss(tokens, targets: targets) }
+        losses.append(Double(loss.item()))
+        model.arena.zeroGradients()
+        tape.backward(loss)
+        optimizer.step(model.arena, step: step, totalSteps: 10)
+      }
+      expectClose(
+        losses.map(Float.init), try SharedReference.numbers("gpt-parity/\(name)/losses_adamw.txt"), tolerance: 1e-5,
+        "\(name) losses")
+      var after = model.flat()
+      var expected = try fixture.floats("params_after10.f32")
+      for range in fixture.keyBiasRanges {
+        after.replaceSubrange(range, with: [Float](repeating: 0, count: range.count))
+        expected.replaceSubrange(range, with: [Float](repeating: 0, count: range.count))
+      }
+      expectClose(after, expected.map(Double.init), tolerance: 1e-5, "\(name) after 10 steps")
     }
-    expectClose(
-      losses.map(Float.init), try SharedReference.numbers("gpt-parity/\(name)/losses_adamw.txt"), tolerance: 1e-5,
-      "\(name) losses")
-    var after = model.flat()
-    var expected = try fixture.floats("params_after10.f32")
-    for range in fixture.keyBiasRanges {
-      after.replaceSubrange(range, with: [Float](repeating: 0, count: range.count))
-      expected.replaceSubrange(range, with: [Float](repeating: 0, count: range.count))
-    }
-    expectClose(after, expected.map(Double.init), tolerance: 1e-5, "\(name) after 10 steps")
   }
 
   @Test func accountingMatchesTheFixtures() throws {

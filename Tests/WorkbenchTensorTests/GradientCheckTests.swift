@@ -83,9 +83,10 @@ let gradientCases: [GradientCase] = [
 ]
 
 @Suite struct GradientCheckTests {
-  @Test(arguments: gradientCases)
-  func gradientMatchesFiniteDifferencesOfFloat64Reference(_ testCase: GradientCase) {
-    testCase.check(on: cpu)
+  /// Every case under every kernel set this processor runs (baseline, AVX2, AVX-512).
+  @Test(arguments: gradientCases, CPUFeatures.host.runnableKernelSets)
+  func gradientMatchesFiniteDifferencesOfFloat64Reference(_ testCase: GradientCase, _ kernels: CPUKernelSet) {
+    CPUKernelRuntime.withKernelSet(kernels) { testCase.check(on: cpu) }
   }
 
   @Test func gradientsAccumulateOverRepeatedUse() {

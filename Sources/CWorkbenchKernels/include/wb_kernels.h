@@ -13,6 +13,51 @@
 extern "C" {
 #endif
 
+// ---- the processor and the kernel sets ------------------------------------------------------
+
+/// What cpuid says the processor has, with `os_ymm`/`os_zmm` set only when the operating system
+/// also saves the AVX / AVX-512 registers (XCR0); all zero on other architectures.
+typedef struct {
+  char vendor[16];
+  char brand[64];
+  int family, model, stepping;
+  int sse2, sse3, ssse3, sse4_1, sse4_2, avx, avx2, fma, f16c, bmi2;
+  int avx512f, avx512dq, avx512bw, avx512vl, avx512vnni, avx512bf16, avx512fp16, amx;
+  int os_ymm, os_zmm;
+} wb_cpu_features;
+
+void wb_cpu_detect(wb_cpu_features *features);
+
+/// The builds of every hot loop: baseline x86-64 (SSE2), AVX2 + FMA, AVX-512 (F, DQ, BW, VL).
+enum wb_kernel_set { WB_KERNELS_GENERIC = 0, WB_KERNELS_AVX2 = 1, WB_KERNELS_AVX512 = 2 };
+
+/// The process-wide kernel set. The caller must have checked that the processor runs it.
+void wb_set_kernel_set(int set);
+/// The calling thread's kernel set (its override, else the process-wide one).
+int wb_kernel_set(void);
+/// Overrides the kernel set for kernels started from the calling thread; -1 follows the process.
+void wb_set_thread_kernel_set(int set);
+
+/// Opens a CBLAS library (e.g. "libopenblas.so.0") and keeps it at one thread. Returns 0 on
+/// success (or when one is already open), 1 when it cannot be opened, 2 when it has no `cblas_sgemm`.
+int wb_blas_open(const char *library);
+int wb_blas_loaded(void);
+/// Runs matrix multiplies through the opened BLAS library (1) or workbench's own multiply (0, the
+/// default). Returns 1 when asked for a library that is not open.
+int wb_use_blas(int use);
+/// OpenBLAS's core name ("Haswell", "SkylakeX", …) and build configuration; "" when unknown.
+const char *wb_blas_corename(void);
+const char *wb_blas_config(void);
+
+/// Builds of workbench's own sgemm: one per kernel set, and the AVX-512 tiling (14×32) built for
+/// AVX2 so that machines without AVX-512 can test its logic.
+enum wb_gemm_variant { WB_GEMM_GENERIC = 0, WB_GEMM_AVX2 = 1, WB_GEMM_AVX512 = 2, WB_GEMM_WIDE_ON_AVX2 = 3 };
+
+/// C = alpha · op(A) · op(B) + beta · C (row-major, one thread) with workbench's own packed
+/// multiply in the given build; the processor must run it.
+void wb_gemm_own(int variant, int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
+                 const float *b, long ldb, float beta, float *c, long ldc);
+
 // ---- threads -------------------------------------------------------------------------------
 
 /// Sets the number of threads kernels use (1 = the calling thread only). OpenBLAS is kept at one
