@@ -25,18 +25,30 @@ static inline __attribute__((always_inline)) v8 load8(const float *x) {
 
 static inline __attribute__((always_inline)) void store8(float *x, v8 v) { memcpy(x, &v, sizeof(v)); }
 
+/// What a block product on the diagonal tile may skip: nothing, the columns past each row
+/// (C[i, c] for c > i: scores of keys after the query), the depth past each row (r > i: keys after
+/// the query), or the depth before it (r < i: queries before the key, for the key-major products).
+enum { FULL = 0, CAUSAL_COLUMNS = 1, CAUSAL_DEPTH_TO = 2, CAUSAL_DEPTH_FROM = 3 };
+
 /// C[i, c] = alpha·Σ_r A[i·sai + r·sar]·B[r·ldb + c] (+ C[i, c] when `accumulate`), for i < rows,
-/// c < cols, r < depth. Tiles of 6 rows × 16 columns keep their sums in 12 vector registers, which
-/// with two rows of B and a broadcast fit AVX2's 16 (two SSE registers each on baseline x86-64).
+/// c < cols, r < depth, less what `causal` skips: with CAUSAL_COLUMNS, C[i, c] for c > i is left
+/// unwritten (up to the 16-column tile); with CAUSAL_DEPTH_TO or _FROM, the skipped terms must be
+/// zero in A. Tiles of 6 rows × 16 columns keep their sums in 12 vector registers, which with two
+/// rows of B and a broadcast fit AVX2's 16 (two SSE registers each on baseline x86-64).
 static inline __attribute__((always_inline)) void block_product(long rows, long cols, long depth, float alpha,
                                                                 const float *A, long sai, long sar, const float *B,
-                                                                long ldb, float *Cm, long ldc, int accumulate) {
+                                                                long ldb, float *Cm, long ldc, int accumulate,
+                                                                int causal) {
+#define WB_DEPTH_RANGE(first, last)                                                                                 \
+  long r_begin = causal == CAUSAL_DEPTH_FROM ? WB_MIN(depth, first) : 0;                                           \
+  long r_end = causal == CAUSAL_DEPTH_TO ? WB_MIN(depth, (last) + 1) : depth
   long c0 = 0;
   for (; c0 + 16 <= cols; c0 += 16) {
-    long i0 = 0;
+    long i0 = causal == CAUSAL_COLUMNS ? WB_MIN(rows, c0) : 0;  // rows before c0 need none of these columns
     for (; i0 + 6 <= rows; i0 += 6) {
+      WB_DEPTH_RANGE(i0, i0 + 5);
       v8 acc[6][2] = {{0}};
-      for (long r = 0; r < depth; r++) {
+      for (long r = r_begin; r < r_end; r++) {
         const float *b = B + r * ldb + c0;
         v8 b0 = load8(b), b1 = load8(b + 8);
         for (int i = 0; i < 6; i++) {
@@ -51,8 +63,9 @@ static inline __attribute__((always_inline)) void block_product(long rows, long 
       }
     }
     for (; i0 < rows; i0++) {
+      WB_DEPTH_RANGE(i0, i0);
       v8 acc[2] = {0};
-      for (long r = 0; r < depth; r++) {
+      for (long r = r_begin; r < r_end; r++) {
         const float *b = B + r * ldb + c0;
         float x = A[i0 * sai + r * sar];
         acc[0] += x * load8(b);
@@ -63,21 +76,24 @@ static inline __attribute__((always_inline)) void block_product(long rows, long 
     }
   }
   for (; c0 + 8 <= cols; c0 += 8) {
-    for (long i = 0; i < rows; i++) {
+    for (long i = causal == CAUSAL_COLUMNS ? WB_MIN(rows, c0) : 0; i < rows; i++) {
+      WB_DEPTH_RANGE(i, i);
       v8 acc = {0};
-      for (long r = 0; r < depth; r++) acc += A[i * sai + r * sar] * load8(B + r * ldb + c0);
+      for (long r = r_begin; r < r_end; r++) acc += A[i * sai + r * sar] * load8(B + r * ldb + c0);
       float *c = Cm + i * ldc + c0;
       store8(c, acc * alpha + (accumulate ? load8(c) : (v8){0}));
     }
   }
   for (; c0 < cols; c0++) {
-    for (long i = 0; i < rows; i++) {
+    for (long i = causal == CAUSAL_COLUMNS ? WB_MIN(rows, c0) : 0; i < rows; i++) {
+      WB_DEPTH_RANGE(i, i);
       float acc = 0;
-      for (long r = 0; r < depth; r++) acc += A[i * sai + r * sar] * B[r * ldb + c0];
+      for (long r = r_begin; r < r_end; r++) acc += A[i * sai + r * sar] * B[r * ldb + c0];
       float *c = Cm + i * ldc + c0;
       *c = acc * alpha + (accumulate ? *c : 0.0f);
     }
   }
+#undef WB_DEPTH_RANGE
 }
 
 /// xt[x·stride + j] = X[j·ld + x] for j < t, x < hs; zero for t ≤ j < stride (the padding that
@@ -144,7 +160,8 @@ WB_KERNEL(attention_forward_tasks) {
       memset(acc, 0, sizeof(float) * (size_t)(nq * hs));
       for (long k0 = 0; k0 < q0 + nq; k0 += BLOCK) {
         long nk = WB_MIN(BLOCK, q0 + nq - k0);
-        block_product(nq, (nk + 7) / 8 * 8, hs, scale, Q + q0 * ld, ld, 1, Kt + k0, Tp, S, ls, 0);
+        block_product(nq, (nk + 7) / 8 * 8, hs, scale, Q + q0 * ld, ld, 1, Kt + k0, Tp, S, ls, 0,
+                      k0 == q0 ? CAUSAL_COLUMNS : FULL);
         for (long i = 0; i < nq; i++) {
           float *row = S + i * ls;
           long valid = WB_MIN(nk, q0 + i - k0 + 1);  // keys k0..<k0+valid are at or before query q0+i
@@ -161,7 +178,7 @@ WB_KERNEL(attention_forward_tasks) {
           float *r = acc + i * hs;
           for (long x = 0; x < hs; x++) r[x] *= correction;
         }
-        block_product(nq, hs, nk, 1.0f, S, ls, 1, V + k0 * ld, ld, acc, hs, 1);
+        block_product(nq, hs, nk, 1.0f, S, ls, 1, V + k0 * ld, ld, acc, hs, 1, k0 == q0 ? CAUSAL_DEPTH_TO : FULL);
       }
       for (long i = 0; i < nq; i++) {
         long t = q0 + i;
@@ -204,8 +221,9 @@ WB_KERNEL(attention_backward_tasks) {
       long nq = WB_MIN(BLOCK, T - q0);
       for (long k0 = 0; k0 < q0 + nq; k0 += BLOCK) {
         long nk = WB_MIN(BLOCK, q0 + nq - k0), nkp = (nk + 7) / 8 * 8;
+        int diagonal = k0 == q0;  // the tile holding the causal mask's edge
         // P = exp(scale·Q·Kᵀ − lse), zero past the diagonal
-        block_product(nq, nkp, hs, scale, Q + q0 * ld, ld, 1, Kt + k0, Tp, P, ls, 0);
+        block_product(nq, nkp, hs, scale, Q + q0 * ld, ld, 1, Kt + k0, Tp, P, ls, 0, diagonal ? CAUSAL_COLUMNS : FULL);
         for (long i = 0; i < nq; i++) {
           float *row = P + i * ls;
           long valid = WB_MAX(0, WB_MIN(nk, q0 + i - k0 + 1));
@@ -214,18 +232,20 @@ WB_KERNEL(attention_backward_tasks) {
           for (long j = valid; j < nk; j++) row[j] = 0;
         }
         // dV += Pᵀ·dO;  dP = dO·Vᵀ
-        block_product(nk, hs, nq, 1.0f, P, 1, ls, dO + q0 * C, C, dV + k0 * ld, ld, 1);
-        block_product(nq, nkp, hs, 1.0f, dO + q0 * C, C, 1, Vt + k0, Tp, dP, ls, 0);
-        // dS = P ⊙ (dP − D)·scale, kept in dP
+        block_product(nk, hs, nq, 1.0f, P, 1, ls, dO + q0 * C, C, dV + k0 * ld, ld, 1, diagonal ? CAUSAL_DEPTH_FROM : FULL);
+        block_product(nq, nkp, hs, 1.0f, dO + q0 * C, C, 1, Vt + k0, Tp, dP, ls, 0, diagonal ? CAUSAL_COLUMNS : FULL);
+        // dS = P ⊙ (dP − D)·scale, kept in dP (zero past the diagonal, where dP was not computed)
         for (long i = 0; i < nq; i++) {
           float delta = D[q0 + i];
           float *dp = dP + i * ls;
           const float *pr = P + i * ls;
-          for (long j = 0; j < nk; j++) dp[j] = pr[j] * (dp[j] - delta) * scale;
+          long valid = WB_MAX(0, WB_MIN(nk, q0 + i - k0 + 1));
+          for (long j = 0; j < valid; j++) dp[j] = pr[j] * (dp[j] - delta) * scale;
+          for (long j = valid; j < nk; j++) dp[j] = 0;
         }
         // dQ += dS·K;  dK += dSᵀ·Q
-        block_product(nq, hs, nk, 1.0f, dP, ls, 1, K + k0 * ld, ld, dQ + q0 * ld, ld, 1);
-        block_product(nk, hs, nq, 1.0f, dP, 1, ls, Q + q0 * ld, ld, dK + k0 * ld, ld, 1);
+        block_product(nq, hs, nk, 1.0f, dP, ls, 1, K + k0 * ld, ld, dQ + q0 * ld, ld, 1, diagonal ? CAUSAL_DEPTH_TO : FULL);
+        block_product(nk, hs, nq, 1.0f, dP, 1, ls, Q + q0 * ld, ld, dK + k0 * ld, ld, 1, diagonal ? CAUSAL_DEPTH_FROM : FULL);
       }
     }
   }
