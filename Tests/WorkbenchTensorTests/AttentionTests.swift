@@ -10,7 +10,9 @@ private func composedAttention(_ qkv: Tensor, heads: Int) -> Tensor {
   let (batch, time, width) = (qkv.shape[0], qkv.shape[1], qkv.shape[2] / 3)
   let size = width / heads
   func split(_ part: Int) -> Tensor {
-    qkv.slice(axis: 2, (part * width)..<((part + 1) * width)).reshaped([batch, time, heads, size]).permuted([0, 2, 1, 3])
+    qkv.slice(axis: 2, (part * width)..<((part + 1) * width)).reshaped([batch, time, heads, size]).permuted([
+      0, 2, 1, 3,
+    ])
   }
   let (q, k, v) = (split(0), split(1), split(2))
   var mask = [Float](repeating: 0, count: time * time)
