@@ -132,12 +132,19 @@ int wb_use_blas(int use) {
 
 // CBLAS enum values (the CBLAS standard): row-major 101, no transpose 111, transpose 112.
 void wb_sgemm_call(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
-                   const float *b, long ldb, float beta, float *c, long ldc) {
+                   const float *b, long ldb, float beta, float *c, long ldc, const float *bias) {
   if (m <= 0 || n <= 0) return;
   if (atomic_load_explicit(&use_blas, memory_order_relaxed) && k > 0) {
+    if (bias) {  // C = beta·C + bias first, then the library adds the product
+      for (long i = 0; i < m; i++) {
+        float *row = c + i * ldc;
+        for (long j = 0; j < n; j++) row[j] = (beta == 0 ? 0.0f : beta * row[j]) + bias[j];
+      }
+      beta = 1;
+    }
     blas_sgemm(101, trans_a ? 112 : 111, trans_b ? 112 : 111, (int)m, (int)n, (int)k, alpha, a, (int)lda, b, (int)ldb,
                beta, c, (int)ldc);
   } else {
-    wb_gemm_own(wb_kernel_set(), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    wb_gemm_own(wb_kernel_set(), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias);
   }
 }

@@ -32,20 +32,22 @@ static float *reserve(float **buffer, long *have, long floats) {
   return *buffer;
 }
 
-/// C = beta·C (beta 0 writes zeros, whatever C held).
-static void scale_c(long m, long n, float beta, float *c, long ldc) {
+/// C = beta·C + bias (beta 0 writes zeros, whatever C held; no bias when NULL).
+static void scale_c(long m, long n, float beta, float *c, long ldc, const float *bias) {
   for (long i = 0; i < m; i++) {
     float *row = c + i * ldc;
     if (beta == 0) memset(row, 0, sizeof(float) * (size_t)n);
     else if (beta != 1)
       for (long j = 0; j < n; j++) row[j] *= beta;
+    if (bias)
+      for (long j = 0; j < n; j++) row[j] += bias[j];
   }
 }
 
 /// The multiply without packing buffers, for when they cannot be allocated.
 static void gemm_unpacked(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
-                          const float *b, long ldb, float beta, float *c, long ldc) {
-  scale_c(m, n, beta, c, ldc);
+                          const float *b, long ldb, float beta, float *c, long ldc, const float *bias) {
+  scale_c(m, n, beta, c, ldc, bias);
   for (long i = 0; i < m; i++) {
     for (long p = 0; p < k; p++) {
       float x = alpha * (trans_a ? a[p * lda + i] : a[i * lda + p]);
@@ -112,7 +114,7 @@ static void gemm_unpacked(int trans_a, int trans_b, long m, long n, long k, floa
                                                                                                                     \
   /* C tile (rows × cols of MR × NR) = alpha·(packed A panel · packed B panel) + beta·C. */                        \
   TARGET static void tile_##suffix(long kc, const float *pa, const float *pb, float *c, long ldc, long rows,       \
-                                   long cols, float alpha, float beta) {                                            \
+                                   long cols, float alpha, float beta, const float *bias) {                         \
     vec_##suffix acc0[MR], acc1[MR];                                                                                \
     for (int i = 0; i < MR; i++) {                                                                                  \
       acc0[i] = (vec_##suffix){0};                                                                                  \
@@ -139,6 +141,13 @@ static void gemm_unpacked(int trans_a, int trans_b, long m, long n, long k, floa
           c0 += o0 * beta;                                                                                          \
           c1 += o1 * beta;                                                                                          \
         }                                                                                                           \
+        if (bias) {                                                                                                 \
+          vec_##suffix b0, b1;                                                                                      \
+          memcpy(&b0, bias, sizeof(b0));                                                                            \
+          memcpy(&b1, bias + W, sizeof(b1));                                                                        \
+          c0 += b0;                                                                                                 \
+          c1 += b1;                                                                                                 \
+        }                                                                                                           \
         memcpy(row, &c0, sizeof(c0));                                                                               \
         memcpy(row + W, &c1, sizeof(c1));                                                                           \
       }                                                                                                             \
@@ -155,19 +164,22 @@ static void gemm_unpacked(int trans_a, int trans_b, long m, long n, long k, floa
         } else {                                                                                                    \
           for (long j = 0; j < cols; j++) row[j] = alpha * tile[i][j];                                              \
         }                                                                                                           \
+        if (bias)                                                                                                   \
+          for (long j = 0; j < cols; j++) row[j] += bias[j];                                                        \
       }                                                                                                             \
     }                                                                                                               \
   }                                                                                                                 \
                                                                                                                     \
   TARGET static void gemm_##suffix(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a,  \
-                                   long lda, const float *b, long ldb, float beta, float *c, long ldc) {            \
+                                   long lda, const float *b, long ldb, float beta, float *c, long ldc,              \
+                                   const float *bias) {                                                             \
     enum { NR = 2 * W };                                                                                            \
     long mc_max = (MC + MR - 1) / MR * MR;                                                                          \
     long nc_max = WB_MIN(NC, (n + NR - 1) / NR * NR);                                                               \
     float *pa = reserve(&buffers.a, &buffers.a_floats, mc_max * KC);                                                \
     float *pb = reserve(&buffers.b, &buffers.b_floats, nc_max * KC);                                                \
     if (!pa || !pb) {                                                                                               \
-      gemm_unpacked(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);                                \
+      gemm_unpacked(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias);                          \
       return;                                                                                                       \
     }                                                                                                               \
     for (long j0 = 0; j0 < n; j0 += NC) {                                                                           \
@@ -175,14 +187,16 @@ static void gemm_unpacked(int trans_a, int trans_b, long m, long n, long k, floa
       for (long k0 = 0; k0 < k; k0 += KC) {                                                                         \
         long kc = WB_MIN(KC, k - k0);                                                                               \
         float slice_beta = k0 == 0 ? beta : 1.0f;                                                                   \
+        const float *slice_bias = k0 == 0 && bias ? bias + j0 : 0; /* added once, with the first slice */         \
         pack_b_##suffix(pb, b, ldb, trans_b, k0, kc, j0, nc);                                                       \
         for (long i0 = 0; i0 < m; i0 += mc_max) {                                                                   \
           long mc = WB_MIN(mc_max, m - i0);                                                                         \
           pack_a_##suffix(pa, a, lda, trans_a, i0, mc, k0, kc);                                                     \
           for (long jr = 0; jr < nc; jr += NR) {                                                                    \
+            const float *tile_bias = slice_bias ? slice_bias + jr : 0;                                              \
             for (long ir = 0; ir < mc; ir += MR) {                                                                  \
               tile_##suffix(kc, pa + ir * kc, pb + jr * kc, c + (i0 + ir) * ldc + j0 + jr, ldc,                     \
-                            WB_MIN(MR, mc - ir), WB_MIN(NR, nc - jr), alpha, slice_beta);                           \
+                            WB_MIN(MR, mc - ir), WB_MIN(NR, nc - jr), alpha, slice_beta, tile_bias);                \
             }                                                                                                       \
           }                                                                                                         \
         }                                                                                                           \
@@ -201,19 +215,21 @@ WB_DEFINE_GEMM(wide_on_avx2, WB_TARGET_AVX2, 16, 14)
 #endif
 
 void wb_gemm_own(int variant, int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
-                 const float *b, long ldb, float beta, float *c, long ldc) {
+                 const float *b, long ldb, float beta, float *c, long ldc, const float *bias) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0 || alpha == 0) {
-    scale_c(m, n, beta, c, ldc);
+    scale_c(m, n, beta, c, ldc, bias);
     return;
   }
 #if defined(__x86_64__) && defined(__clang__)
   switch (variant) {
-  case WB_GEMM_AVX512: gemm_avx512(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); return;
-  case WB_GEMM_AVX2: gemm_avx2(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); return;
-  case WB_GEMM_WIDE_ON_AVX2: gemm_wide_on_avx2(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); return;
+  case WB_GEMM_AVX512: gemm_avx512(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias); return;
+  case WB_GEMM_AVX2: gemm_avx2(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias); return;
+  case WB_GEMM_WIDE_ON_AVX2:
+    gemm_wide_on_avx2(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias);
+    return;
   default: break;
   }
 #endif
-  gemm_generic(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  gemm_generic(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias);
 }

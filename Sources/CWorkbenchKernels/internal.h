@@ -38,7 +38,7 @@ void wb_parallel_for(long n, long grain, wb_range_fn fn, void *ctx);
 /// One (non-batched) row-major sgemm on the calling thread: workbench's own multiply in the
 /// thread's kernel set, or the opened BLAS library when `wb_use_blas` chose it.
 void wb_sgemm_call(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
-                   const float *b, long ldb, float beta, float *c, long ldc);
+                   const float *b, long ldb, float beta, float *c, long ldc, const float *bias);
 
 /// e^x in float32 with ~2 ulp error, written so loops over it vectorize: Cody–Waite reduction
 /// x = n·ln2 + r, a degree-6 polynomial for e^r on [−ln2/2, ln2/2], and 2^n built in the exponent

@@ -10,6 +10,7 @@ typedef struct {
   float alpha, beta;
   const float *a, *b;
   float *c;
+  const float *bias;
   long lda, ldb, ldc, sa, sb, sc;
   int split_rows;  // within one batch entry: split m (1) or n (0)
   long parts;
@@ -23,7 +24,7 @@ static void gemm_one(const gemm_args *g, long index, long r0, long r1, long c0, 
   const float *a_part = g->trans_a ? a + r0 : a + r0 * g->lda;
   const float *b_part = g->trans_b ? b + c0 * g->ldb : b + c0;
   wb_sgemm_call(g->trans_a, g->trans_b, r1 - r0, c1 - c0, g->k, g->alpha, a_part, g->lda, b_part, g->ldb, g->beta,
-                c + r0 * g->ldc + c0, g->ldc);
+                c + r0 * g->ldc + c0, g->ldc, g->bias ? g->bias + c0 : 0);
 }
 
 static void gemm_batches(void *p, long begin, long end) {
@@ -44,9 +45,10 @@ static void gemm_parts(void *p, long begin, long end) {
 }
 
 void wb_sgemm(int trans_a, int trans_b, long batch, long m, long n, long k, float alpha, const float *a, long lda,
-              long stride_a, const float *b, long ldb, long stride_b, float beta, float *c, long ldc, long stride_c) {
-  gemm_args g = {trans_a, trans_b, batch, m, n, k, alpha, beta, a, b, c, lda, ldb, ldc, stride_a, stride_b, stride_c,
-                 1, 1};
+              long stride_a, const float *b, long ldb, long stride_b, float beta, float *c, long ldc, long stride_c,
+              const float *bias) {
+  gemm_args g = {trans_a, trans_b, batch, m, n, k, alpha, beta, a, b, c, bias, lda, ldb, ldc, stride_a, stride_b,
+                 stride_c, 1, 1};
   long threads = wb_num_threads();
   double work = (double)m * n * k;
   if (threads <= 1 || work * batch < 2.0e5) {

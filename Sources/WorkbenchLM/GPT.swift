@@ -133,10 +133,10 @@ struct GPTBlock {
 
   /// `[B, T, C]` → `[B, T, C]`.
   func callAsFunction(_ x: Tensor) -> Tensor {
-    let qkv = Tensor.matmul(x.layerNorm(weight: ln1Weight, bias: ln1Bias), qkvWeight) + qkvBias
-    let attended = Tensor.matmul(qkv.attention(heads: heads), projWeight) + projBias
+    let qkv = Tensor.linear(x.layerNorm(weight: ln1Weight, bias: ln1Bias), qkvWeight, bias: qkvBias)
+    let attended = Tensor.linear(qkv.attention(heads: heads), projWeight, bias: projBias)
     let mid = x + attended
-    let hidden = (Tensor.matmul(mid.layerNorm(weight: ln2Weight, bias: ln2Bias), fcWeight) + fcBias).gelu()
-    return mid + (Tensor.matmul(hidden, mlpProjWeight) + mlpProjBias)
+    let hidden = Tensor.linear(mid.layerNorm(weight: ln2Weight, bias: ln2Bias), fcWeight, bias: fcBias).gelu()
+    return mid + Tensor.linear(hidden, mlpProjWeight, bias: mlpProjBias)
   }
 }

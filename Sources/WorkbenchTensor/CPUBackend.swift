@@ -138,7 +138,7 @@ public final class CPUBackend: Backend {
       wb_sgemm(
         d.transposeA ? 1 : 0, d.transposeB ? 1 : 0, d.batch, d.m, d.n, d.k, d.alpha, f(d.a), lda, d.strideA, f(d.b),
         ldb,
-        d.strideB, d.beta, f(d.c), d.n, d.strideC)
+        d.strideB, d.beta, f(d.c), d.n, d.strideC, d.bias.map { UnsafePointer(f($0)) })
     case .layerNormForward(let y, let mean, let rstd, let x, let w, let b, let rows, let columns, let eps):
       wb_layernorm_forward(f(y), f(mean), f(rstd), f(x), f(w), f(b), rows, columns, eps)
     case .layerNormBackward(let dx, let dw, let db, let dy, let x, let w, let mean, let rstd, let rows, let columns):

@@ -235,17 +235,24 @@ public enum CPUGemmBuild: String, Sendable, CaseIterable {
     }
   }
 
-  /// C = alpha·op(A)·op(B) + beta·C, row-major with leading dimensions, on the calling thread.
+  /// C = alpha·op(A)·op(B) + beta·C (+ `bias` on every row), row-major with leading dimensions, on
+  /// the calling thread.
   public func multiply(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: [Float], lda: Int, b: [Float],
-    ldb: Int, beta: Float, c: inout [Float], ldc: Int
+    ldb: Int, beta: Float, c: inout [Float], ldc: Int, bias: [Float]? = nil
   ) {
     precondition(Self.runnable.contains(self), "this processor cannot run the \(self) multiply")
     precondition(a.count >= (transposeA ? k * lda : m * lda) && b.count >= (transposeB ? n * ldb : k * ldb))
     precondition(c.count >= m * ldc && ldc >= n)
+    precondition(bias.map { $0.count >= n } ?? true)
     c.withUnsafeMutableBufferPointer { c in
-      wb_gemm_own(
-        code, transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c.baseAddress, ldc)
+      if let bias {
+        wb_gemm_own(
+          code, transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c.baseAddress, ldc, bias)
+      } else {
+        wb_gemm_own(
+          code, transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c.baseAddress, ldc, nil)
+      }
     }
   }
 }

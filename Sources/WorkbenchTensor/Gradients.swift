@@ -24,6 +24,9 @@ extension TapeEntry {
     case .matmul(let transposeA, let transposeB):
       return matmulGradients(g, transposeA: transposeA, transposeB: transposeB)
 
+    case .linear:
+      return matmulGradients(g, transposeA: false, transposeB: false) + [g.summed(to: inputs[2].shape)]
+
     case .sum(let axis, let keepDims, let scale):
       var shape = inputs[0].shape
       shape[axis] = 1

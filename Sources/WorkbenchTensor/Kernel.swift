@@ -8,7 +8,7 @@ public enum BinaryOp: Int32, Sendable, CaseIterable {
   case add = 0, subtract, multiply, divide
 }
 
-/// A (batched) matrix multiply `C = alpha·op(A)·op(B) + beta·C`, row-major.
+/// A (batched) matrix multiply `C = alpha·op(A)·op(B) + beta·C` (+ a bias row), row-major.
 public struct MatmulDescriptor: @unchecked Sendable {
   public var a: BufferView
   public var b: BufferView
@@ -25,10 +25,13 @@ public struct MatmulDescriptor: @unchecked Sendable {
   public var strideC: Int
   public var alpha: Float = 1
   public var beta: Float = 0
+  /// A row of `n` added to every row of C (`beta` must be 0): a linear layer's bias, added in the
+  /// multiply's epilogue rather than by a second pass over C.
+  public var bias: BufferView?
 
   public init(
     a: BufferView, b: BufferView, c: BufferView, transposeA: Bool, transposeB: Bool, batch: Int, m: Int, n: Int, k: Int,
-    strideA: Int, strideB: Int, strideC: Int, alpha: Float = 1, beta: Float = 0
+    strideA: Int, strideB: Int, strideC: Int, alpha: Float = 1, beta: Float = 0, bias: BufferView? = nil
   ) {
     self.a = a
     self.b = b
@@ -44,6 +47,7 @@ public struct MatmulDescriptor: @unchecked Sendable {
     self.strideC = strideC
     self.alpha = alpha
     self.beta = beta
+    self.bias = bias
   }
 }
 

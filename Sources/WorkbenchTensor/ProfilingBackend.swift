@@ -53,7 +53,8 @@ extension Kernel {
     case .sumAxis: return "sumAxis"
     case .sumSquares: return "sumSquares"
     case .clipByNorm: return "clipByNorm"
-    case .matmul(let d): return "matmul" + (d.transposeA ? "ᵀ" : "") + "·" + (d.transposeB ? "ᵀ" : "")
+    case .matmul(let d):
+      return "matmul" + (d.transposeA ? "ᵀ" : "") + "·" + (d.transposeB ? "ᵀ" : "") + (d.bias != nil ? "+bias" : "")
     case .layerNormForward: return "layerNorm"
     case .layerNormBackward: return "layerNorm.backward"
     case .attentionForward: return "attention"

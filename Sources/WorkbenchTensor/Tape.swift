@@ -4,6 +4,7 @@ enum Op {
   case affine(scale: Float)
   case unary(UnaryOp)
   case matmul(transposeA: Bool, transposeB: Bool)
+  case linear
   case sum(axis: Int, keepDims: Bool, scale: Float)
   case reshape
   case permute([Int])

@@ -32,4 +32,24 @@ extension Tensor {
     Tape.record(.matmul(transposeA: transposeA, transposeB: transposeB), inputs: [a, b], output: out)
     return out
   }
+
+  /// A linear layer, `x·weight + bias`, as one multiply with the bias added in its epilogue (no
+  /// second pass over the output): `x` is `[…, k]`, `weight` `[k, n]`, `bias` `[n]`.
+  /// - Returns: `[…, n]`.
+  /// - Complexity: O(rows·n·k).
+  public static func linear(_ x: Tensor, _ weight: Tensor, bias: Tensor) -> Tensor {
+    precondition(x.rank >= 2 && weight.rank == 2, "linear needs [..., k] and [k, n]; got \(x.shape) and \(weight.shape)")
+    let (k, n) = (weight.shape[0], weight.shape[1])
+    precondition(x.shape.last == k, "linear inner sizes differ: \(x.shape) · \(weight.shape)")
+    precondition(bias.shape == [n], "linear bias must be [\(n)]; got \(bias.shape)")
+    precondition(x.dtype == .float32 && weight.dtype == .float32 && bias.dtype == .float32, "linear needs float32")
+    let rows = x.count / k
+    let out = Tensor(empty: Array(x.shape.dropLast()) + [n], on: x.backend)
+    let descriptor = MatmulDescriptor(
+      a: x.view, b: weight.view, c: out.view, transposeA: false, transposeB: false, batch: 1, m: rows, n: n, k: k,
+      strideA: 0, strideB: 0, strideC: 0, bias: bias.view)
+    x.backend.execute(.matmul(descriptor))
+    Tape.record(.linear, inputs: [x, weight, bias], output: out)
+    return out
+  }
 }

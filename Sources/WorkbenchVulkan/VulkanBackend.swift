@@ -338,7 +338,13 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
         groups: (strideGroups(outer * inner, elementwiseBlock), 1, 1))
     case .sumSquares(let out, let x):
       sumSquares(label, out: out, x: x)
-    case .matmul(let d):
+    case .matmul(var d):
+      if let bias = d.bias {
+        // The bias rows first, then the product added onto them.
+        precondition(d.beta == 0, "a matmul bias needs beta 0")
+        strided(label, dense: d.c, strided: bias, shape: [d.batch * d.m, d.n], stride: [0, 1], accumulate: false)
+        d.beta = 1
+      }
       let t = matmulTiles
       dispatch(
         "matmul", label: label, constants: t.constants, views: [d.c, d.a, d.b],

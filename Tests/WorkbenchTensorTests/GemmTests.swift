@@ -15,14 +15,15 @@ private let shapes: [(m: Int, n: Int, k: Int)] = [
     func values(_ count: Int) -> [Float] { (0..<count).map { _ in Float(generator.nextUnit() * 2 - 1) } }
     for (m, n, k) in shapes {
       for (transposeA, transposeB) in [(false, false), (true, false), (false, true), (true, true)] {
-        for (alpha, beta) in [(Float(1), Float(0)), (0.5, 2)] {
+        for (alpha, beta, withBias) in [(Float(1), Float(0), false), (0.5, 2, false), (1, 0, true)] {
           let lda = (transposeA ? m : k) + 2, ldb = (transposeB ? k : n) + 1, ldc = n + 3
           let a = values((transposeA ? k : m) * lda), b = values((transposeB ? n : k) * ldb)
           var c = values(m * ldc)
           let before = c
+          let bias = withBias ? values(n) : nil
           build.multiply(
             transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b,
-            ldb: ldb, beta: beta, c: &c, ldc: ldc)
+            ldb: ldb, beta: beta, c: &c, ldc: ldc, bias: bias)
           var worst = 0.0
           var untouched = true
           for i in 0..<m {
@@ -37,11 +38,14 @@ private let shapes: [(m: Int, n: Int, k: Int)] = [
                 let y = Double(transposeB ? b[j * ldb + p] : b[p * ldb + j])
                 sum += x * y
               }
-              let expected = Double(alpha) * sum + Double(beta) * Double(before[i * ldc + j])
+              let expected =
+                Double(alpha) * sum + Double(beta) * Double(before[i * ldc + j]) + Double(bias?[j] ?? 0)
               worst = max(worst, abs(Double(c[i * ldc + j]) - expected))
             }
           }
-          let label = "\(build) \(m)×\(n)×\(k) A\(transposeA ? "ᵀ" : "") B\(transposeB ? "ᵀ" : "") α \(alpha) β \(beta)"
+          let label =
+            "\(build) \(m)×\(n)×\(k) A\(transposeA ? "ᵀ" : "") B\(transposeB ? "ᵀ" : "") α \(alpha) β \(beta)"
+            + (withBias ? " + bias" : "")
           #expect(worst <= 1e-6 * Double(k) + 1e-6, "\(label): worst error \(worst)")
           #expect(untouched, "\(label) wrote past column n")
         }

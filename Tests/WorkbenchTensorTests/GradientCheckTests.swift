@@ -49,6 +49,13 @@ let gradientCases: [GradientCase] = [
   matmulCase("batched matmul shared Bᵀ", [2, 3, 4], [5, 4], false, true),
   matmulCase("batched matmul Aᵀ shared B", [2, 4, 3], [4, 5], true, false),
   GradientCase(
+    "linear (bias in the multiply)", [[2, 3, 4], [4, 5], [5]], forward: { Tensor.linear($0[0], $0[1], bias: $0[2]) },
+    reference: { inputs in
+      Reference.binary(
+        Reference.matmul(inputs[0], [6, 4], inputs[1], [4, 5], transposeA: false, transposeB: false), [6, 5],
+        inputs[2], [5], +)
+    }),
+  GradientCase(
     "sum axis", [[2, 3, 4]], forward: { $0[0].sum(axis: 1) }, reference: { Reference.sum($0[0], [2, 3, 4], axis: 1) }),
   GradientCase(
     "mean axis keepDims", [[2, 3, 4]], forward: { $0[0].mean(axis: 2, keepDims: true) },

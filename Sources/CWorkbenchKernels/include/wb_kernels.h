@@ -53,10 +53,10 @@ const char *wb_blas_config(void);
 /// AVX2 so that machines without AVX-512 can test its logic.
 enum wb_gemm_variant { WB_GEMM_GENERIC = 0, WB_GEMM_AVX2 = 1, WB_GEMM_AVX512 = 2, WB_GEMM_WIDE_ON_AVX2 = 3 };
 
-/// C = alpha · op(A) · op(B) + beta · C (row-major, one thread) with workbench's own packed
-/// multiply in the given build; the processor must run it.
+/// C = alpha · op(A) · op(B) + beta · C (+ bias on every row, when `bias` is not NULL), row-major,
+/// one thread, with workbench's own packed multiply in the given build; the processor must run it.
 void wb_gemm_own(int variant, int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
-                 const float *b, long ldb, float beta, float *c, long ldc);
+                 const float *b, long ldb, float beta, float *c, long ldc, const float *bias);
 
 // ---- threads -------------------------------------------------------------------------------
 
@@ -67,12 +67,13 @@ int wb_num_threads(void);
 
 // ---- matrix multiply -------------------------------------------------------------------------
 
-/// C[b] = alpha · op(A[b]) · op(B[b]) + beta · C[b] for b in 0..<batch, row-major, where op
+/// C[b] = alpha · op(A[b]) · op(B[b]) + beta · C[b] (+ bias, a row of n added to every row, when
+/// not NULL: a linear layer's bias in the multiply's epilogue) for b in 0..<batch, row-major, where op
 /// transposes when the flag is set. Strides are in elements between consecutive batch entries
 /// (0 broadcasts an operand). Split over the pool by batch, then by rows or columns of C.
 void wb_sgemm(int trans_a, int trans_b, long batch, long m, long n, long k, float alpha,
               const float *a, long lda, long stride_a, const float *b, long ldb, long stride_b,
-              float beta, float *c, long ldc, long stride_c);
+              float beta, float *c, long ldc, long stride_c, const float *bias);
 
 // ---- elementwise -----------------------------------------------------------------------------
 
