@@ -94,7 +94,9 @@ static void gemm_unpacked(int trans_a, int trans_b, long m, long n, long k, floa
     for (long ip = 0; ip < mc; ip += MR) {                                                                          \
       long rows = WB_MIN(MR, mc - ip);                                                                              \
       float *panel = dst + ip * kc;                                                                                 \
-      if (trans) {                                                                                                  \
+      if (trans && rows == MR) {                                                                                    \
+        for (long p = 0; p < kc; p++) memcpy(panel + p * MR, a + (k0 + p) * lda + i0 + ip, sizeof(float) * MR);     \
+      } else if (trans) {                                                                                           \
         for (long p = 0; p < kc; p++) {                                                                             \
           const float *src = a + (k0 + p) * lda + i0 + ip;                                                          \
           for (long i = 0; i < MR; i++) panel[p * MR + i] = i < rows ? src[i] : 0.0f;                               \
