@@ -96,20 +96,42 @@ public struct CPUKernelSelection: Sendable, Equatable {
     }
     var core: String?
     var coreForced = false
-    if gemm != .openblas {
-      core = nil
-    } else if let asked = environment["OPENBLAS_CORETYPE"], !asked.isEmpty {
-      core = asked
-      coreForced = true
-    } else if cpu.isIntel && cpu.runsAVX512 {
-      core = "SkylakeX"
-    } else if cpu.runsAVX2 {
-      core = cpu.isAMD ? "Zen" : "Haswell"
-    } else if cpu.avx && cpu.osSavesYMM {
-      core = "Sandybridge"
+    let asked = environment["OPENBLAS_CORETYPE"] ?? ""
+    if gemm == .openblas && !asked.isEmpty {
+      if let needed = requiredISA(ofBlasCore: asked, on: cpu) {
+        notes.append(
+          "OPENBLAS_CORETYPE=\(asked) ignored: its kernels need \(needed), which this processor "
+            + "(\(cpu.isaDescription)) does not run; they would stop workbench with an illegal instruction")
+      } else {
+        core = asked
+        coreForced = true
+      }
+    }
+    if gemm == .openblas && !coreForced {
+      if cpu.isIntel && cpu.runsAVX512 {
+        core = "SkylakeX"
+      } else if cpu.runsAVX2 {
+        core = cpu.isAMD ? "Zen" : "Haswell"
+      } else if cpu.avx && cpu.osSavesYMM {
+        core = "Sandybridge"
+      }
     }
     return CPUKernelSelection(
       kernels: kernels, kernelsForced: forced, gemm: gemm, blasCoreType: core, blasCoreForced: coreForced, notes: notes)
+  }
+
+  /// OpenBLAS core types whose kernels need AVX-512 or AVX2 (OpenBLAS itself accepts any forced
+  /// core type, and the first multiply then stops the process with an illegal instruction).
+  static let avx512BlasCores: Set<String> = ["skylakex", "cooperlake", "sapphirerapids"]
+  static let avx2BlasCores: Set<String> = ["haswell", "zen", "skylake", "excavator"]
+
+  /// What `core` needs that `cpu` does not run, or nil when it can run it.
+  static func requiredISA(ofBlasCore core: String, on cpu: CPUFeatures) -> String? {
+    let name = core.lowercased()
+    if avx512BlasCores.contains(name) && !cpu.runsAVX512 { return "AVX-512" }
+    if avx2BlasCores.contains(name) && !cpu.runsAVX2 { return "AVX2 + FMA" }
+    if name == "sandybridge" && !(cpu.avx && cpu.osSavesYMM) { return "AVX" }
+    return nil
   }
 
   /// A warning when the matrix multiplies would run pre-AVX2 kernels on a processor with AVX2.

@@ -99,6 +99,16 @@ private enum Processor {
     #expect(CPUKernelSelection.blasWarning(cpu: Processor.sandyBridge, loadedCore: "Sandybridge", forced: false) == nil)
   }
 
+  @Test func anOpenBLASCoreTypeTheProcessorCannotRunIsRefused() {
+    let chosen = CPUKernelSelection.choose(
+      for: Processor.zen1, environment: ["WORKBENCH_GEMM": "openblas", "OPENBLAS_CORETYPE": "SkylakeX"])
+    #expect(chosen.blasCoreType == "Zen" && !chosen.blasCoreForced)
+    #expect(chosen.notes.count == 1 && chosen.notes[0].contains("need AVX-512"), "\(chosen.notes)")
+    let old = CPUKernelSelection.choose(
+      for: Processor.sandyBridge, environment: ["WORKBENCH_GEMM": "openblas", "OPENBLAS_CORETYPE": "haswell"])
+    #expect(old.blasCoreType == "Sandybridge" && old.notes.count == 1, "\(old.notes)")
+  }
+
   @Test func thisMachineIsDetected() {
     let cpu = CPUFeatures.host
     #if arch(x86_64)
