@@ -82,7 +82,8 @@ public final class Sampler {
           channels: config.width, heads: config.heads))
       x = x + Tensor.linear(attended, block.projWeight, bias: block.projBias)
       let hidden =
-        Tensor.linear(x.layerNorm(weight: block.ln2Weight, bias: block.ln2Bias), block.fcWeight, bias: block.fcBias).gelu()
+        Tensor.linear(x.layerNorm(weight: block.ln2Weight, bias: block.ln2Bias), block.fcWeight, bias: block.fcBias)
+        .gelu()
       x = x + Tensor.linear(hidden, block.mlpProjWeight, bias: block.mlpProjBias)
     }
     position += 1

@@ -38,7 +38,8 @@ extension Tensor {
   /// - Returns: `[…, n]`.
   /// - Complexity: O(rows·n·k).
   public static func linear(_ x: Tensor, _ weight: Tensor, bias: Tensor) -> Tensor {
-    precondition(x.rank >= 2 && weight.rank == 2, "linear needs [..., k] and [k, n]; got \(x.shape) and \(weight.shape)")
+    precondition(
+      x.rank >= 2 && weight.rank == 2, "linear needs [..., k] and [k, n]; got \(x.shape) and \(weight.shape)")
     let (k, n) = (weight.shape[0], weight.shape[1])
     precondition(x.shape.last == k, "linear inner sizes differ: \(x.shape) · \(weight.shape)")
     precondition(bias.shape == [n], "linear bias must be [\(n)]; got \(bias.shape)")
