@@ -149,6 +149,12 @@ public struct SlurmSweep: Sendable {
     var status = SlurmSweepStatus(runs: [], latest: submissions.last)
     // Runs the home log has finished need neither their shard nor Slurm.
     let finishedHere = Set(try log.runs(keys: keys).filter { $0.status.isComplete }.map(\.key))
+    // Slurm first, then the shards: a task that ends in between is then read as ended with its
+    // shard's final state, never as ended beside a shard read while it still ran (which would
+    // record a finished run as failed and submit it again).
+    let wantedArrays = Set(keys.filter { !finishedHere.contains($0) }.compactMap { latestTask[$0]?.job })
+    let slurm = wantedArrays.isEmpty ? [:] : try cluster.states(ofArrays: Array(wantedArrays))
+    let knownArrays = Set(slurm.keys.map(\.job))
     var shards: [String: RunRecord] = [:]
     var shardProblems: [String: String] = [:]
     for key in keys where !finishedHere.contains(key) {
@@ -168,10 +174,6 @@ public struct SlurmSweep: Sendable {
       }
     }
     let local = Dictionary(uniqueKeysWithValues: try log.runs(keys: keys).map { ($0.key, $0) })
-    let unfinished = keys.filter { local[$0]?.status.isComplete != true && shards[$0]?.status.isComplete != true }
-    let wantedArrays = Set(unfinished.compactMap { latestTask[$0]?.job })
-    let slurm = wantedArrays.isEmpty ? [:] : try cluster.states(ofArrays: Array(wantedArrays))
-    let knownArrays = Set(slurm.keys.map(\.job))
 
     for run in experiment.runs {
       let task = latestTask[run.key]
