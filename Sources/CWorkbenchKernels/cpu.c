@@ -120,8 +120,6 @@ const char *wb_blas_corename(void) { return blas_corename ? blas_corename() : ""
 
 const char *wb_blas_config(void) { return blas_config ? blas_config() : ""; }
 
-int wb_blas_loaded(void) { return blas_sgemm != 0; }
-
 static atomic_int use_blas = 0;
 
 int wb_use_blas(int use) {

@@ -170,10 +170,8 @@ public struct CPUKernelRuntime: Sendable {
       let opened = ["libopenblas.so.0", "libopenblas.so"].contains { name in name.withCString { wb_blas_open($0) == 0 }
       }
       if opened && wb_use_blas(1) == 0 {
-        core = String(cString: wb_blas_corename())
-        config = String(cString: wb_blas_config())
-        if core!.isEmpty { core = nil }
-        if config!.isEmpty { config = nil }
+        core = Self.nonEmpty(wb_blas_corename())
+        config = Self.nonEmpty(wb_blas_config())
         if let core,
           let warning = CPUKernelSelection.blasWarning(cpu: cpu, loadedCore: core, forced: selection.blasCoreForced)
         {
@@ -191,6 +189,12 @@ public struct CPUKernelRuntime: Sendable {
     }
     return CPUKernelRuntime(cpu: cpu, selection: selection, blasCore: core, blasConfig: config, warnings: warnings)
   }()
+
+  /// The C string, or nil when it is empty.
+  private static func nonEmpty(_ text: UnsafePointer<CChar>) -> String? {
+    let string = String(cString: text)
+    return string.isEmpty ? nil : string
+  }
 
   /// `workbench avx2 (6×16 tiles)` for the own multiply; `OpenBLAS 0.3.21 Zen` (with
   /// `(OPENBLAS_CORETYPE)` when the user set the core type).

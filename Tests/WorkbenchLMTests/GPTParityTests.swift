@@ -28,6 +28,13 @@ struct ParityFixture {
     maxGradient = manifest["grads_max_abs"] as! Double
   }
 
+  /// A GPT of the fixture's shape holding its initial parameters.
+  func model(on backend: any Backend) throws -> GPT {
+    let model = GPT(config, on: backend, seed: 0)
+    model.load(try floats("params.f32"))
+    return model
+  }
+
   func floats(_ file: String) throws -> [Float] { try SharedReference.floats("gpt-parity/\(name)/\(file)") }
   func tokens(_ file: String, on backend: any Backend) throws -> Tensor {
     Tensor(ids: try SharedReference.int32s("gpt-parity/\(name)/\(file)"), shape: [batch, config.context], on: backend)
@@ -67,8 +74,7 @@ struct GPTParityTests {
     try device.run {
       let fixture = try ParityFixture(name)
       let backend = try #require(device.backend)
-      let model = GPT(fixture.config, on: backend, seed: 0)
-      model.load(try fixture.floats("params.f32"))
+      let model = try fixture.model(on: backend)
       let tokens = try fixture.tokens("tokens.i32", on: backend)
       let targets = try fixture.tokens("targets.i32", on: backend)
       #expect(fixture.config.nonEmbeddingParameters == model.config.nonEmbeddingParameters)
@@ -101,8 +107,7 @@ struct GPTParityTests {
     try device.run {
       let fixture = try ParityFixture(name)
       let backend = try #require(device.backend)
-      let model = GPT(fixture.config, on: backend, seed: 0)
-      model.load(try fixture.floats("params.f32"))
+      let model = try fixture.model(on: backend)
       // The reference gradients go straight into the gradient arena: this checks the optimizer alone.
       let reference = GPT(fixture.config, on: backend, seed: 0)
       reference.load(try fixture.floats("grads.f32"))
@@ -118,8 +123,7 @@ struct GPTParityTests {
     try device.run {
       let fixture = try ParityFixture(name)
       let backend = try #require(device.backend)
-      let model = GPT(fixture.config, on: backend, seed: 0)
-      model.load(try fixture.floats("params.f32"))
+      let model = try fixture.model(on: backend)
       let tokens = try fixture.tokens("tokens.i32", on: backend)
       let targets = try fixture.tokens("targets.i32", on: backend)
       let optimizer = AdamW(schedule: .constant(peak: 1e-3), weightDecay: 0.1, clipNorm: nil)

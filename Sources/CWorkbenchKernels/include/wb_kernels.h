@@ -41,7 +41,6 @@ void wb_set_thread_kernel_set(int set);
 /// Opens a CBLAS library (e.g. "libopenblas.so.0") and keeps it at one thread. Returns 0 on
 /// success (or when one is already open), 1 when it cannot be opened, 2 when it has no `cblas_sgemm`.
 int wb_blas_open(const char *library);
-int wb_blas_loaded(void);
 /// Runs matrix multiplies through the opened BLAS library (1) or workbench's own multiply (0, the
 /// default). Returns 1 when asked for a library that is not open.
 int wb_use_blas(int use);
