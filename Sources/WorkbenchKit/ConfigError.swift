@@ -22,7 +22,7 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable {
 }
 
 /// The candidate closest to `word` by edit distance, if it is close enough to be a likely typo.
-func nearest(to word: String, in candidates: some Sequence<String>) -> String? {
+public func nearest(to word: String, in candidates: some Sequence<String>) -> String? {
   let scored = candidates.map { ($0, editDistance(word.lowercased(), $0.lowercased())) }
   guard let best = scored.min(by: { $0.1 < $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }) else { return nil }
   return best.1 <= max(2, word.count / 2) && best.1 < word.count ? best.0 : nil

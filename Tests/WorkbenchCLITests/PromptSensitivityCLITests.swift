@@ -18,11 +18,11 @@ private let tinyProbe = """
   model: {n_layer: 1, d_model: 16, n_head: 2}
   tuning: [base, tuned, augmented]
   checkpoints:
-    tasks: 4
+    instructions: 16
     format_augmentation: 3
   \(recipe.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
   probe:
-    tasks: [contains(x=c), reverse]
+    tasks: ["contains-sequence(x=a,y=c,z=d)", "swap(x=a,y=b)"]
     instances: 4
     formats: 5
     shots: [0, 2]
@@ -43,7 +43,7 @@ private let tinyProbe = """
   @Test func everyEvaluationIsARowAndTheTunedModelIsReused() throws {
     folder.write(
       "instruct.yaml",
-      "plugin: instruction-tuning\nname: tiny-instruct\nseed: 0\nmodel: {n_layer: 1, d_model: 16, n_head: 2}\ntasks: 4\n"
+      "plugin: instruction-tuning\nname: tiny-instruct\nseed: 0\nmodel: {n_layer: 1, d_model: 16, n_head: 2}\ninstructions: 16\n"
         + recipe)
     let tuning = try WorkbenchProcess.run(["run", "instruct.yaml", "--device", "cpu", "-q"], in: folder.url)
     #expect(tuning.status == 0, "\(tuning.stderr)")
@@ -54,9 +54,11 @@ private let tinyProbe = """
     #expect(all.count == 4 && all.allSatisfy { $0.status == .finished })
 
     // a generation task is scored by exact match, a classification task also calibrated
-    #expect(try count("SELECT count(*) FROM metric WHERE name LIKE 'format.reverse.%.exact_match'") == 2 * 2 * 5 * 3)
-    #expect(try count("SELECT count(*) FROM metric WHERE name LIKE 'format.reverse.%.calibrated'") == 0)
-    #expect(try count("SELECT count(*) FROM metric WHERE name LIKE 'format.contains(x=c).%.calibrated'") > 0)
+    #expect(
+      try count("SELECT count(*) FROM metric WHERE name LIKE 'format.swap(x=a,y=b).%.exact_match'") == 2 * 2 * 5 * 3)
+    #expect(try count("SELECT count(*) FROM metric WHERE name LIKE 'format.swap(x=a,y=b).%.calibrated'") == 0)
+    #expect(
+      try count("SELECT count(*) FROM metric WHERE name LIKE 'format.contains-sequence(x=a,y=c,z=d).%.calibrated'") > 0)
 
     // the tuned probe loaded the instruction-tuning run's model; base and augmented trained theirs
     let tuned = try #require(all.first { $0.plugin == "instruction-tuning" })
@@ -115,7 +117,8 @@ private let tinyProbe = """
     let table = { (text: String) in text.split(separator: "\n").filter { $0.hasPrefix("L1 d16") } }
     #expect(table(again.stdout) == table(first.stdout) && !table(first.stdout).isEmpty)
 
-    folder.write("bad.yaml", tinyProbe.replacingOccurrences(of: "contains(x=c), reverse", with: "reverse, sort-words"))
+    folder.write(
+      "bad.yaml", tinyProbe.replacingOccurrences(of: "\"contains-sequence(x=a,y=c,z=d)\"", with: "sort-words"))
     let bad = try WorkbenchProcess.run(["run", "bad.yaml", "--device", "cpu"], in: folder.url)
     #expect(bad.status != 0 && bad.stderr.contains("no task 'sort-words' in the suite"), "\(bad.stderr)")
   }

@@ -50,7 +50,7 @@ struct PromptSensitivityTests {
   /// `def+pos` encoding tuning uses, with none the `def` encoding — token for token.
   @Test func theGrammarContainsTkInstructsLayout() throws {
     let data = InstructionData(suite: suite)
-    for name in ["contains(x=c)", "reverse", "kind"] {
+    for name in ["contains-sequence(x=a,y=c,z=d)", "swap(x=a,y=b)", "how-many-of(s1=a,s2=b,s3=c,s4=d)"] {
       let task = try #require(suite.task(named: name))
       let input = suite.testInstances(task, count: 1)[0].input
       let grammar = { (k: Int) in
@@ -71,7 +71,7 @@ struct PromptSensitivityTests {
     #expect(formats[0] == PromptFormat.tkInstruct)
     #expect(PromptFormat.sample(60, seed: 0) == formats)
     let data = InstructionData(suite: suite)
-    let task = try #require(suite.task(named: "contains(x=c)"))
+    let task = try #require(suite.task(named: "contains-sequence(x=a,y=c,z=d)"))
     let pool = suite.demonstrationPool(task, count: 16, avoiding: [])
     #expect(Set(pool.map(\.output)) == ["yes", "no"])
     #expect(pool.filter { $0.output == "yes" }.count == 8)
@@ -103,7 +103,7 @@ struct PromptSensitivityTests {
     let model = GPT(
       GPTConfig(layers: 1, width: 16, heads: 2, context: data.context, vocabulary: data.tokenizer.vocabulary),
       on: CPUBackend.shared, seed: 5)
-    let task = try #require(suite.task(named: "reverse"))
+    let task = try #require(suite.task(named: "swap(x=a,y=b)"))
     let probe = PromptProbe(model: model, data: data, batch: 3)
     let variant = PromptVariant(format: .tkInstruct, demonstrations: Array(suite.examples(task).positive))
     let inputs = suite.testInstances(task, count: 5).map(\.input)
@@ -128,7 +128,7 @@ struct PromptSensitivityTests {
       format: .tkInstruct, demonstrations: Array(repeating: variant.demonstrations[0], count: 40))
     #expect(!probe.fits(task, long, inputs: inputs))
     #expect(probe.fits(task, variant, inputs: inputs))
-    let yesNo = try #require(suite.task(named: "contains(x=c)"))
+    let yesNo = try #require(suite.task(named: "contains-sequence(x=a,y=c,z=d)"))
     let longYesNo = PromptVariant(
       format: .tkInstruct, demonstrations: Array(repeating: suite.examples(yesNo).positive[0], count: 40))
     #expect(!probe.fits(yesNo, longYesNo, inputs: ["a b c"]))

@@ -4,98 +4,134 @@ import WorkbenchKit
 import WorkbenchLM
 import WorkbenchRunLog
 
-/// The experiment's analysis: unseen-task score against log₂ K per model size (fitted slope with
-/// a 95% interval, stored in the log), against model size, and against instances per task, beside
-/// the heuristic baselines; the same numbers as a table and as report.html.
+/// The experiment's analysis: unseen-binding exact match against log₂ I per model size (fitted
+/// slope with a 95% interval, stored in the log), against model size at the largest I, beside
+/// the best baseline (the nearest seen instruction included), and the instructions-vs-examples
+/// ablation; the same numbers as a table and as report.html. Exact match ×100 throughout;
+/// intervals are 95% Wilson intervals over every test answer of the runs pooled.
 struct InstructionAnalysis {
   let runs: [FinishedRun<InstructionTuningConfig>]
   let context: AnalysisContext
 
   static let tiers = ["seen", "unseen-binding", "unseen-family", "unseen-category"]
-  static let baselines = ["copy-input", "copy-demo-output", "majority-label"]
+  static let baselines = ["copy-input", "copy-demo-output", "majority-label", "nearest-seen"]
 
   /// One run's numbers, read from the log.
   struct Point {
     let run: FinishedRun<InstructionTuningConfig>
     let N: Double
-    var K: Int { run.config.tasks }
+    var I: Int { run.config.instructions }
     var model: String { "L\(run.config.model.layers) d\(run.config.model.width)" }
+    var encoding: String { run.config.finetuning.encodings.map(\.rawValue).joined(separator: "|") }
     var instances: Int { run.config.finetuning.instancesPerTask }
-    let scores: [String: Double]  // tier → task-metric score ×100
-    let baselines: [String: Double]  // "name tier" → score ×100
+    let exact: [String: Double]  // tier → exact match ×100
+    let answers: [String: Double]  // tier → number of test answers
+    let baselines: [String: Double]  // "name tier" → exact match ×100
   }
 
   func value(_ run: RunRecord, _ name: String) throws -> Double? { try context.metrics(of: run, name).last?.value }
 
   func points() throws -> [Point] {
     try runs.map { run in
-      var scores: [String: Double] = [:]
+      var exact: [String: Double] = [:]
+      var answers: [String: Double] = [:]
       var baselines: [String: Double] = [:]
       for tier in Self.tiers {
-        scores[tier] = try value(run.record, "score.\(tier).score")
+        exact[tier] = try value(run.record, "score.\(tier).exact_match")
+        answers[tier] = try value(run.record, "score.\(tier).answers")
         for name in Self.baselines {
-          baselines["\(name) \(tier)"] = try value(run.record, "baseline.\(name).\(tier).score")
+          baselines["\(name) \(tier)"] = try value(run.record, "baseline.\(name).\(tier).exact_match")
         }
       }
-      return Point(run: run, N: Double(run.record.N ?? 0), scores: scores, baselines: baselines)
+      return Point(
+        run: run, N: Double(run.record.N ?? 0), exact: exact, answers: answers, baselines: baselines)
     }
   }
 
+  /// Pooled exact match of `group` on `tier` with its 95% Wilson interval (×100).
+  static func pooled(_ group: [Point], _ tier: String) -> (value: Double, low: Double, high: Double)? {
+    let pairs = group.compactMap { p in p.exact[tier].flatMap { e in p.answers[tier].map { (e, $0) } } }
+    let n = pairs.map(\.1).reduce(0, +)
+    guard n > 0 else { return nil }
+    let p = pairs.map { $0.0 / 100 * $0.1 }.reduce(0, +) / n
+    let z = 1.959964
+    let centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    let half = z / (1 + z * z / n) * (p * (1 - p) / n + z * z / (4 * n * n)).squareRoot()
+    return (100 * p, 100 * (centre - half), 100 * (centre + half))
+  }
+
+  static func format(_ v: (value: Double, low: Double, high: Double)?) -> String {
+    guard let v else { return "-" }
+    return String(format: "%.1f [%.1f, %.1f]", v.value, v.low, v.high)
+  }
+
+  /// The best baseline on `tier` over `group` (by mean exact match), with its value.
+  static func bestBaseline(_ group: [Point], _ tier: String) -> (name: String, value: Double)? {
+    baselines.compactMap { name -> (String, Double)? in
+      let values = group.compactMap { $0.baselines["\(name) \(tier)"] }
+      return values.isEmpty ? nil : (name, mean(values))
+    }.max { $0.1 < $1.1 }
+  }
+
   func run() throws {
-    let points = try points()
-    guard !points.isEmpty else { return }
-    let models = Array(Set(points.map(\.model))).sorted { a, b in
-      (points.first { $0.model == a }!.N) < (points.first { $0.model == b }!.N)
+    let all = try points()
+    guard !all.isEmpty else { return }
+    // The sweep proper: the most common encoding; other encodings are the ablation.
+    let counts = Dictionary(grouping: all, by: \.encoding).mapValues(\.count)
+    let main = counts.max { ($0.value, $1.key) < ($1.value, $0.key) }!.key
+    let points = all.filter { $0.encoding == main }
+    let models = Array(Set(all.map(\.model))).sorted { a, b in
+      (all.first { $0.model == a }!.N) < (all.first { $0.model == b }!.N)
     }
+    let Is = Set(points.map(\.I)).sorted()
     context.print(
-      "\(context.experiment.name): \(points.count) runs, \(models.count) model sizes, K ∈ {\(Set(points.map(\.K)).sorted().map(String.init).joined(separator: ", "))}"
+      "\(context.experiment.name): \(all.count) runs, \(models.count) model sizes, I ∈ {\(Is.map(String.init).joined(separator: ", "))} distinct tuning instructions (encoding \(main))"
     )
     context.print(
-      "score = each task's metric (exact match or ROUGE-L) ×100, mean over test instances; mean ± sd over subset seeds")
+      "exact match ×100 over every test answer of the runs (seeds pooled), 95% Wilson interval; best baseline: the strongest of copy-input, copy-demo-output, majority-label and nearest-seen on unseen bindings"
+    )
     var table = [
-      "model       N        K   runs  "
-        + Self.tiers.map { $0.padding(toLength: 17, withPad: " ", startingAt: 0) }.joined()
+      "model      N         I  runs  "
+        + ["seen", "unseen-binding", "best baseline", "unseen-family", "unseen-category"].map {
+          $0.padding(toLength: 20, withPad: " ", startingAt: 0)
+        }.joined()
     ]
-    var groups: [String: [Point]] = [:]
-    for p in points { groups["\(p.model)|\(p.K)|\(p.instances)", default: []].append(p) }
     for model in models {
-      for K in Set(points.filter { $0.model == model }.map(\.K)).sorted() {
-        for instances in Set(points.map(\.instances)).sorted() {
-          guard let group = groups["\(model)|\(K)|\(instances)"] else { continue }
-          var line =
-            model.padding(toLength: 10, withPad: " ", startingAt: 0)
-            + String(format: "%8.3g %4d %5d  ", group[0].N, K, group.count)
-          for tier in Self.tiers {
-            let values = group.compactMap { $0.scores[tier] }
-            line += (values.isEmpty ? "-" : String(format: "%5.1f ± %-4.1f", mean(values), sd(values)))
-              .padding(toLength: 17, withPad: " ", startingAt: 0)
-          }
-          if Set(points.map(\.instances)).count > 1 {
-            line += " (instances/task \(instances == 0 ? "fresh" : String(instances)))"
-          }
-          table.append(line)
-        }
+      for I in Is {
+        let group = points.filter { $0.model == model && $0.I == I }
+        guard !group.isEmpty else { continue }
+        let best = Self.bestBaseline(group, "unseen-binding")
+        let cells = [
+          Self.format(Self.pooled(group, "seen")), Self.format(Self.pooled(group, "unseen-binding")),
+          best.map { String(format: "%.1f %@", $0.value, $0.name) } ?? "-",
+          Self.format(Self.pooled(group, "unseen-family")), Self.format(Self.pooled(group, "unseen-category")),
+        ]
+        table.append(
+          model.padding(toLength: 9, withPad: " ", startingAt: 0)
+            + String(format: "%8.3g %5d %4d  ", group[0].N, I, group.count)
+            + cells.map { $0.padding(toLength: 20, withPad: " ", startingAt: 0) }.joined())
       }
     }
     table.forEach(context.print)
     for tier in Self.tiers.dropFirst() {
-      let rows = Self.baselines.map { name -> String in
+      let rows = Self.baselines.compactMap { name -> String? in
         let values = points.compactMap { $0.baselines["\(name) \(tier)"] }
-        return String(format: "%@ %.1f", name, values.isEmpty ? .nan : mean(values))
+        return values.isEmpty ? nil : String(format: "%@ %.1f", name, mean(values))
       }
-      context.print("baselines on \(tier): \(rows.joined(separator: ", "))")
+      context.print("baselines on \(tier) (mean over runs): \(rows.joined(separator: ", "))")
     }
 
-    var fits: [(model: String, tier: String, slope: Double, low: Double, high: Double, intercept: Double)] = []
+    var fits: [Fit] = []
     for model in models {
-      for tier in Self.tiers.dropFirst() {
-        let group = points.filter { $0.model == model && $0.K >= 1 && $0.instances == points[0].instances }
-        let xy = group.compactMap { p in p.scores[tier].map { (log2(Double(p.K)), $0) } }
+      for tier in Self.tiers {
+        let group = points.filter { $0.model == model && $0.I >= 1 }
+        let xy = group.compactMap { p in p.exact[tier].map { (log2(Double(p.I)), $0) } }
         guard Set(xy.map(\.0)).count >= 2, xy.count >= 3 else { continue }
         let fit = linearFit(xy)
-        fits.append((model, tier, fit.slope, fit.low, fit.high, fit.intercept))
+        fits.append(
+          Fit(model: model, tier: tier, slope: fit.slope, low: fit.low, high: fit.high, intercept: fit.intercept))
         try context.storeFit(
-          form: "score = a + b·log2(K)", parameters: ["a": fit.intercept, "b": fit.slope],
+          form: "exact_match = a + b·log2(I)", parameters: ["a": fit.intercept, "b": fit.slope],
           intervals: ["b": [fit.low, fit.high]], options: ["tier": tier, "model": model],
           runs: group.map(\.run.record), pointCount: xy.count, objective: fit.sse, r2: fit.r2)
       }
@@ -103,46 +139,88 @@ struct InstructionAnalysis {
     for fit in fits where fit.tier == "unseen-binding" {
       context.print(
         String(
-          format: "%@: unseen-binding score = %.1f + %.2f·log2 K, slope 95%% interval [%.2f, %.2f]%@", fit.model,
-          fit.intercept, fit.slope, fit.low, fit.high, fit.low > 0 ? " (rises with K)" : ""))
+          format: "%@: unseen-binding exact match = %.1f + %.2f·log2 I, slope 95%% interval [%.2f, %.2f]%@",
+          fit.model, fit.intercept, fit.slope, fit.low, fit.high,
+          fit.low > 0 ? " (rises with I)" : fit.high < 0 ? " (falls with I)" : " (no trend shown)"))
     }
-    let largestK = points.map(\.K).max()!
-    let bySize = models.map { model -> String in
-      let values = points.filter { $0.model == model && $0.K == largestK }.compactMap { $0.scores["unseen-binding"] }
-      return String(format: "%@ %.1f", model, values.isEmpty ? .nan : mean(values))
+    if let largestI = Is.last {
+      let bySize = models.map { model -> String in
+        "\(model) \(Self.format(Self.pooled(points.filter { $0.model == model && $0.I == largestI }, "unseen-binding")))"
+      }
+      context.print("unseen-binding exact match at I = \(largestI) by model size: \(bySize.joined(separator: ", "))")
+      if let model = models.last {
+        let group = points.filter { $0.model == model && $0.I == largestI }
+        if let score = Self.pooled(group, "unseen-binding"), let best = Self.bestBaseline(group, "unseen-binding") {
+          context.print(
+            String(
+              format: "%@ at I = %d: %.1f on unseen bindings vs %.1f for the best baseline (%@): %+.1f points",
+              model, largestI, score.value, best.value, best.name, score.value - best.value))
+        }
+      }
     }
-    context.print("unseen-binding score at K = \(largestK) by model size: \(bySize.joined(separator: ", "))")
-    try report(points, models: models, fits: fits)
+    let ablation = ablationRows(all, main: main)
+    if !ablation.isEmpty {
+      context.print(
+        "instructions vs examples (\(ablation[0].model), I = \(ablation[0].I), each tuned and evaluated in its encoding):"
+      )
+      for row in ablation {
+        context.print(
+          "  \(row.encoding.padding(toLength: 8, withPad: " ", startingAt: 0)) unseen-binding \(Self.format(row.unseen))  seen \(Self.format(row.seen))"
+        )
+      }
+    }
+    try report(points, models: models, fits: fits, ablation: ablation, encoding: main)
   }
 
-  func report(
-    _ points: [Point], models: [String],
-    fits: [(model: String, tier: String, slope: Double, low: Double, high: Double, intercept: Double)]
-  ) throws {
+  struct Fit {
+    let model: String, tier: String, slope: Double, low: Double, high: Double, intercept: Double
+  }
+
+  struct AblationRow {
+    let model: String, I: Int, encoding: String
+    let unseen: (value: Double, low: Double, high: Double)?
+    let seen: (value: Double, low: Double, high: Double)?
+  }
+
+  /// The ablation: every encoding at the (model, I) points that have runs in another encoding
+  /// than the sweep's, the sweep's own run of the same seeds beside them.
+  func ablationRows(_ all: [Point], main: String) -> [AblationRow] {
+    guard let other = all.first(where: { $0.encoding != main }) else { return [] }
+    let at = all.filter { $0.model == other.model && $0.I == other.I }
+    let seeds = Set(at.filter { $0.encoding != main }.map(\.run.record.seed))
+    return Set(at.map(\.encoding)).sorted().map { encoding in
+      let group = at.filter { $0.encoding == encoding && seeds.contains($0.run.record.seed) }
+      return AblationRow(
+        model: other.model, I: other.I, encoding: encoding, unseen: Self.pooled(group, "unseen-binding"),
+        seen: Self.pooled(group, "seen"))
+    }
+  }
+
+  func report(_ points: [Point], models: [String], fits: [Fit], ablation: [AblationRow], encoding: String) throws {
     var plots: [String] = []
     for tier in Self.tiers {
       var plot = SVGPlot(
-        title: "\(tier) tasks", xLabel: "K, tasks tuned on", yLabel: "score ×100", logX: true, logY: false)
+        title: "\(tier) instructions", xLabel: "I, distinct instructions tuned on", yLabel: "exact match ×100",
+        logX: true, logY: false)
       for (i, model) in models.enumerated() {
         let color = SVGPlot.viridis(models.count > 1 ? Double(i) / Double(models.count - 1) * 0.85 : 0.3)
-        let group = points.filter { $0.model == model && $0.K >= 1 }
-        let Ks = Set(group.map(\.K)).sorted()
-        let means = Ks.map { K in (Double(K), mean(group.filter { $0.K == K }.compactMap { $0.scores[tier] })) }
+        let group = points.filter { $0.model == model && $0.I >= 1 }
+        let Is = Set(group.map(\.I)).sorted()
+        let means = Is.compactMap { I in Self.pooled(group.filter { $0.I == I }, tier).map { (Double(I), $0.value) } }
         plot.series.append(.init(label: model, color: color, points: means, line: true, markers: true))
         plot.series.append(
           .init(
             label: "\(model) runs", color: color,
-            points: group.compactMap { p in p.scores[tier].map { (Double(p.K), $0) } }, markers: true))
+            points: group.compactMap { p in p.exact[tier].map { (Double(p.I), $0) } }, markers: true))
       }
-      if tier != "seen", let lo = points.filter({ $0.K >= 1 }).map(\.K).min(), let hi = points.map(\.K).max() {
+      if tier != "seen", let lo = points.filter({ $0.I >= 1 }).map(\.I).min(), let hi = points.map(\.I).max() {
         for (j, name) in Self.baselines.enumerated() {
           let values = points.compactMap { $0.baselines["\(name) \(tier)"] }
           guard !values.isEmpty else { continue }
           plot.series.append(
             .init(
-              label: name, color: ["#888", "#c44", "#4a4"][j],
-              points: [(Double(lo), mean(values)), (Double(hi), mean(values))],
-              line: true, dashed: true))
+              label: name, color: ["#888", "#c44", "#4a4", "#a4c"][j],
+              points: [(Double(lo), mean(values)), (Double(hi), mean(values))], line: true, dashed: true))
         }
       }
       plots.append(plot.render())
@@ -150,15 +228,23 @@ struct InstructionAnalysis {
     let rows = fits.map { f in
       "<tr><td>\(f.model)</td><td>\(f.tier)</td><td>\(String(format: "%.2f", f.intercept))</td><td>\(String(format: "%.2f [%.2f, %.2f]", f.slope, f.low, f.high))</td></tr>"
     }.joined(separator: "\n")
+    let ablationTable =
+      ablation.isEmpty
+      ? ""
+      : "<h2>Instructions vs examples (\(ablation[0].model), I = \(ablation[0].I))</h2><table><tr><th>encoding</th><th>unseen-binding</th><th>seen</th></tr>"
+        + ablation.map {
+          "<tr><td>\($0.encoding)</td><td>\(Self.format($0.unseen))</td><td>\(Self.format($0.seen))</td></tr>"
+        }.joined() + "</table>"
     let html = """
       <!doctype html>
       <html lang="en"><head><meta charset="utf-8"><title>Instruction tuning</title>
       <style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1400px}svg{background:#fff;margin:0.5em;border:1px solid #ddd}
       table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;font-size:14px}</style></head>
-      <body><h1>Instruction tuning: generalisation to unseen tasks</h1>
-      <p>\(points.count) runs. Score: each task's metric (exact match or ROUGE-L, as SNI scores its categories) ×100, mean over test instances, greedy decoding. Dashed: SNI's heuristic baselines scored the same way. Fits: least squares of score on log₂ K over all runs of a model size, 95% t interval of the slope.</p>
-      <table><tr><th>model</th><th>tier</th><th>a</th><th>b (per doubling of K)</th></tr>
+      <body><h1>Instruction tuning: generalisation to unseen instructions</h1>
+      <p>\(points.count) runs in encoding \(encoding). Exact match ×100 over the test answers of each tier, greedy decoding; lines: runs of a size pooled. Dashed: baselines scored the same way (nearest-seen: the closest tuned instruction of the family, executed exactly). Fits: least squares of exact match on log₂ I over the runs of a size, 95% t interval of the slope.</p>
+      <table><tr><th>model</th><th>tier</th><th>a</th><th>b (per doubling of I)</th></tr>
       \(rows)</table>
+      \(ablationTable)
       \(plots.joined(separator: "\n"))
       </body></html>
       """

@@ -1,32 +1,38 @@
 import WorkbenchKit
 import WorkbenchLM
 
-/// The config of an `instruction-tuning` experiment: one run per (model shape, number of tuned
-/// tasks K, task-subset seed).
+/// The config of an `instruction-tuning` experiment: one run per (model shape, number of distinct
+/// tuning instructions I, instruction-subset seed), with `model.seeds` runs of a shape and the
+/// `ablation`'s encodings at one point. A run's own config holds none of those two: it is the
+/// canonical recipe of one tuned model (one run seed, one encoding mixture), which the
+/// prompt-sensitivity plugin rebuilds to find the model in the log.
 public struct InstructionTuningConfig: Codable, Sendable, Equatable {
   public var model: ModelShape
-  /// K: how many seen tasks the model is tuned on (0: the base model, untuned).
-  public var tasks: Int
-  /// Which K tasks: subsets for one seed are nested (K = 8 contains K = 4).
+  /// I: how many distinct seen instructions the model is tuned on (0: the base model, untuned).
+  public var instructions: Int
+  /// Which I instructions: subsets for one seed are nested (I = 64 contains I = 16).
   public var subsetSeed: Int
   /// The task suite's seed (its split and demonstrations).
   public var suiteSeed: Int
   public var pretraining: PretrainingSettings
   public var finetuning: FinetuningSettings
   public var evaluation: InstructionEvaluationSettings
+  /// Instructions vs examples: more runs at one (model, I) point, each tuned and evaluated in one
+  /// encoding.
+  public var ablation: Ablation?
 
   enum CodingKeys: String, CodingKey {
-    case model, tasks, pretraining, finetuning, evaluation
+    case model, instructions, pretraining, finetuning, evaluation, ablation
     case subsetSeed = "subset_seed"
     case suiteSeed = "suite_seed"
   }
 
   public init(
-    model: ModelShape, tasks: Int, subsetSeed: Int = 0, suiteSeed: Int = 0, pretraining: PretrainingSettings,
+    model: ModelShape, instructions: Int, subsetSeed: Int = 0, suiteSeed: Int = 0, pretraining: PretrainingSettings,
     finetuning: FinetuningSettings, evaluation: InstructionEvaluationSettings
   ) {
     self.model = model
-    self.tasks = tasks
+    self.instructions = instructions
     self.subsetSeed = subsetSeed
     self.suiteSeed = suiteSeed
     self.pretraining = pretraining
@@ -37,27 +43,48 @@ public struct InstructionTuningConfig: Codable, Sendable, Equatable {
   public init(from decoder: any Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
     model = try c.decode(ModelShape.self, forKey: .model)
-    tasks = try c.decode(Int.self, forKey: .tasks)
+    instructions = try c.decode(Int.self, forKey: .instructions)
     subsetSeed = try c.decodeIfPresent(Int.self, forKey: .subsetSeed) ?? 0
     suiteSeed = try c.decodeIfPresent(Int.self, forKey: .suiteSeed) ?? 0
     pretraining = try c.decodeIfPresent(PretrainingSettings.self, forKey: .pretraining) ?? PretrainingSettings()
     finetuning = try c.decodeIfPresent(FinetuningSettings.self, forKey: .finetuning) ?? FinetuningSettings()
     evaluation =
       try c.decodeIfPresent(InstructionEvaluationSettings.self, forKey: .evaluation) ?? InstructionEvaluationSettings()
+    ablation = try c.decodeIfPresent(Ablation.self, forKey: .ablation)
   }
 }
 
-/// A GPT's shape; the vocabulary and context come from the task suite.
+/// SNI's instructions-vs-examples table: at `instructions` for `model`, one more run per encoding,
+/// tuned on that encoding alone and evaluated in it.
+public struct Ablation: Codable, Sendable, Equatable {
+  public var model: ModelShape
+  public var instructions: Int
+  public var encodings: [InstructionEncoding]
+}
+
+/// A GPT's shape; the vocabulary and context come from the task suite. `seeds` (experiment files
+/// only): how many runs of this shape, with run seeds seed, seed + 1, ….
 public struct ModelShape: Codable, Sendable, Equatable {
   public var layers: Int
   public var width: Int
   public var heads: Int
+  public var seeds: Int?
+
+  public init(layers: Int, width: Int, heads: Int) {
+    self.layers = layers
+    self.width = width
+    self.heads = heads
+  }
 
   enum CodingKeys: String, CodingKey {
     case layers = "n_layer"
     case width = "d_model"
     case heads = "n_head"
+    case seeds
   }
+
+  /// The shape without the experiment-level `seeds`.
+  public var shape: ModelShape { ModelShape(layers: layers, width: width, heads: heads) }
 }
 
 /// The base model: language modelling on the suite's text without answers (definitions and
@@ -66,13 +93,15 @@ public struct PretrainingSettings: Codable, Sendable, Equatable {
   public var steps = 300
   public var batch = 32
   public var lr = 3e-3
+  /// The base model's initialisation and pretraining text: runs of every seed share the base.
+  public var seed = 0
   /// A finished run (key, key prefix or id) whose final model is the base instead.
   public var fromRun: String?
 
   public init() {}
 
   enum CodingKeys: String, CodingKey {
-    case steps, batch, lr
+    case steps, batch, lr, seed
     case fromRun = "from_run"
   }
 
@@ -81,18 +110,19 @@ public struct PretrainingSettings: Codable, Sendable, Equatable {
     steps = try c.decodeIfPresent(Int.self, forKey: .steps) ?? 300
     batch = try c.decodeIfPresent(Int.self, forKey: .batch) ?? 32
     lr = try c.decodeIfPresent(Double.self, forKey: .lr) ?? 3e-3
+    seed = try c.decodeIfPresent(Int.self, forKey: .seed) ?? 0
     fromRun = try c.decodeIfPresent(String.self, forKey: .fromRun)
   }
 }
 
-/// Tuning on the K tasks: a fixed budget of steps whatever K is, each example a random task, a
+/// Tuning on the I instructions: a fixed budget of steps (so of examples) whatever I is, each example a random task, a
 /// fresh instance and an encoding from the mixture; the loss is on the answer's tokens only.
 public struct FinetuningSettings: Codable, Sendable, Equatable {
   public var steps = 1000
   public var batch = 32
   public var lr = 2e-3
   public var warmupSteps = 50
-  public var encodings: [InstructionEncoding] = InstructionEncoding.allCases
+  public var encodings: [InstructionEncoding] = [.definition]
   /// Distinct training instances per task (0: a fresh one every time).
   public var instancesPerTask = 0
   /// Format augmentation: half of the examples in one of this many prompt formats of the grammar
@@ -121,32 +151,46 @@ public struct FinetuningSettings: Codable, Sendable, Equatable {
     batch = try c.decodeIfPresent(Int.self, forKey: .batch) ?? 32
     lr = try c.decodeIfPresent(Double.self, forKey: .lr) ?? 2e-3
     warmupSteps = try c.decodeIfPresent(Int.self, forKey: .warmupSteps) ?? 50
-    encodings = try c.decodeIfPresent([InstructionEncoding].self, forKey: .encodings) ?? InstructionEncoding.allCases
+    encodings = try c.decodeIfPresent([InstructionEncoding].self, forKey: .encodings) ?? [.definition]
     instancesPerTask = try c.decodeIfPresent(Int.self, forKey: .instancesPerTask) ?? 0
     formatAugmentation = try c.decodeIfPresent(Int.self, forKey: .formatAugmentation)
     if formatAugmentation == 0 { formatAugmentation = nil }
   }
 }
 
-/// Greedy decoding on every tier's tasks, scored by SNI's metrics.
+/// Greedy decoding on a sample of every tier's instructions, scored by SNI's metrics, and the
+/// checkpoint chosen on validation instructions.
 public struct InstructionEvaluationSettings: Codable, Sendable, Equatable {
-  /// Test instances per task.
-  public var instances = 10
-  public var encoding: InstructionEncoding = .definitionPositives
+  /// Test instances per instruction.
+  public var instances = 2
+  /// Instructions per family in each tier's test sample (the seen tier: of the tuned ones).
+  public var tasksPerFamily = 24
+  /// Validation instructions per family for choosing the checkpoint (0: keep the last).
+  public var validationPerFamily = 12
+  /// Validate every this many tuning steps (0: four times per run).
+  public var validateEvery = 0
+  public var encoding: InstructionEncoding = .definition
   /// Longest answer, in words.
-  public var maxTokens = 12
+  public var maxTokens = 16
 
   public init() {}
 
   enum CodingKeys: String, CodingKey {
     case instances, encoding
+    case tasksPerFamily = "tasks_per_family"
+    case validationPerFamily = "validation_per_family"
+    case validateEvery = "validate_every"
     case maxTokens = "max_tokens"
   }
 
   public init(from decoder: any Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
-    instances = try c.decodeIfPresent(Int.self, forKey: .instances) ?? 10
-    encoding = try c.decodeIfPresent(InstructionEncoding.self, forKey: .encoding) ?? .definitionPositives
-    maxTokens = try c.decodeIfPresent(Int.self, forKey: .maxTokens) ?? 12
+    let d = InstructionEvaluationSettings()
+    instances = try c.decodeIfPresent(Int.self, forKey: .instances) ?? d.instances
+    tasksPerFamily = try c.decodeIfPresent(Int.self, forKey: .tasksPerFamily) ?? d.tasksPerFamily
+    validationPerFamily = try c.decodeIfPresent(Int.self, forKey: .validationPerFamily) ?? d.validationPerFamily
+    validateEvery = try c.decodeIfPresent(Int.self, forKey: .validateEvery) ?? d.validateEvery
+    encoding = try c.decodeIfPresent(InstructionEncoding.self, forKey: .encoding) ?? d.encoding
+    maxTokens = try c.decodeIfPresent(Int.self, forKey: .maxTokens) ?? d.maxTokens
   }
 }

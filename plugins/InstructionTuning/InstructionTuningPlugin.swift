@@ -6,64 +6,107 @@ import WorkbenchRunLog
 import WorkbenchTensor
 
 /// Instruction tuning on workbench's task suite, as Super-NaturalInstructions / Tk-Instruct did
-/// at scale: a base model pretrained on the suite's text (no answers) is tuned on K seen tasks in
-/// Tk-Instruct's prompt layouts, then answers — greedily — test instances of its own tasks, of
-/// unseen bindings, unseen families and unseen categories, scored by ROUGE-L and exact match
-/// beside SNI's heuristic baselines. One run per (model shape, K, task-subset seed); the analysis
-/// fits unseen-task score against log₂ K.
+/// at scale and Zhang, Wang & Charton (2024) did with rewrite rules: a base model pretrained on
+/// the suite's text (no answers) is tuned on I distinct seen instructions — the same number of
+/// examples whatever I is, so more instructions means fewer examples each — in Tk-Instruct's
+/// prompt layouts, keeps the checkpoint that does best on validation instructions, then answers
+/// (greedily) new instances of its tuned instructions, unseen bindings of its families, unseen
+/// families and an unseen category, scored by ROUGE-L and exact match beside SNI's heuristic
+/// baselines and the nearest seen instruction. One run per (model shape, I, subset seed, run
+/// seed); the analysis fits unseen-binding score against log₂ I.
 public struct InstructionTuningPlugin: ExperimentPlugin {
   public typealias Config = InstructionTuningConfig
 
   public static let id = "instruction-tuning"
-  public static let version = "3"
-  public static let summary = "Instruction tuning on K tasks; unseen-task generalisation vs K and model size"
+  public static let version = "4"
+  public static let summary =
+    "Instruction tuning on I distinct instructions; generalisation to unseen ones vs I and size"
   public static let configKeys = [
-    ConfigKey("model", "{n_layer, d_model, n_head}", sweepable: true, "model shape; a list sweeps over shapes"),
-    ConfigKey("tasks", "int", sweepable: true, "K: seen tasks to tune on (0: the base model, untuned)"),
-    ConfigKey("subset_seed", "int", default: "0", sweepable: true, "which K tasks (nested for one seed)"),
+    ConfigKey(
+      "model", "{n_layer, d_model, n_head, seeds}", sweepable: true,
+      "model shape (seeds: runs of it, default 1); a list sweeps over shapes"),
+    ConfigKey("instructions", "int", sweepable: true, "I: distinct seen instructions to tune on (0: the base model)"),
+    ConfigKey("subset_seed", "int", default: "0", sweepable: true, "which I instructions (nested for one seed)"),
     ConfigKey("suite_seed", "int", default: "0", "the task suite's seed (split, demonstrations)"),
     ConfigKey("pretraining.steps", "int", default: "300", "base-model language-modelling steps"),
     ConfigKey("pretraining.batch", "int", default: "32", "rows per pretraining step"),
     ConfigKey("pretraining.lr", "float", default: "3e-3", "pretraining peak learning rate (cosine)"),
+    ConfigKey("pretraining.seed", "int", default: "0", "the base model's seed (runs of any seed share the base)"),
     ConfigKey(
       "pretraining.from_run", "run key", "a finished run (key, prefix or id) whose model is the base; no pretraining"),
-    ConfigKey("finetuning.steps", "int", default: "1000", "tuning steps, the same for every K"),
-    ConfigKey("finetuning.batch", "int", default: "32", "examples per tuning step"),
+    ConfigKey("finetuning.steps", "int", default: "1000", "tuning steps, the same for every I"),
+    ConfigKey("finetuning.batch", "int", default: "32", "rows of packed examples per tuning step"),
     ConfigKey("finetuning.lr", "float", default: "2e-3", "tuning peak learning rate (cosine)"),
     ConfigKey("finetuning.warmup_steps", "int", default: "50", "linear warm-up steps"),
     ConfigKey(
       "finetuning.instances_per_task", "int", default: "0", sweepable: true,
-      "distinct training instances per task (0: fresh every draw)"),
-    ConfigKey("finetuning.encodings", "[def|pos|def+pos|def+pos+neg|def+pos+expl]", default: "all five", "the mixture"),
-    ConfigKey("evaluation.instances", "int", default: "10", "test instances per task"),
-    ConfigKey("evaluation.encoding", "def|pos|def+pos|…", default: "def+pos", "the evaluation prompt layout"),
-    ConfigKey("evaluation.max_tokens", "int", default: "12", "longest answer, in words"),
+      "distinct training instances per instruction (0: fresh every draw)"),
+    ConfigKey("finetuning.encodings", "[def|pos|def+pos|def+pos+neg|def+pos+expl]", default: "[def]", "the mixture"),
+    ConfigKey("evaluation.instances", "int", default: "2", "test instances per instruction"),
+    ConfigKey("evaluation.tasks_per_family", "int", default: "24", "test instructions per family and tier"),
+    ConfigKey(
+      "evaluation.validation_per_family", "int", default: "12",
+      "validation instructions per family for choosing the checkpoint (0: the last)"),
+    ConfigKey("evaluation.validate_every", "int", default: "steps/4", "tuning steps between validations"),
+    ConfigKey("evaluation.encoding", "def|pos|def+pos|…", default: "def", "the evaluation prompt layout"),
+    ConfigKey("evaluation.max_tokens", "int", default: "16", "longest answer, in words"),
+    ConfigKey("ablation.model", "{n_layer, d_model, n_head}", "the shape the ablation runs at"),
+    ConfigKey("ablation.instructions", "int", "the I the ablation runs at"),
+    ConfigKey("ablation.encodings", "[def|pos|def+pos|…]", "one more run per encoding, tuned and evaluated in it"),
   ]
 
   public init() {}
 
   public func plan(_ config: Config, seed: Int) throws -> [RunSpec<Config>] {
     let suite = Self.suite(config.suiteSeed)
-    let seen = suite.tasks(in: .seen).count
-    guard config.tasks >= 0, config.tasks <= seen else {
-      throw ConfigIssue(["tasks"], "must be 0…\(seen) (the suite has \(seen) seen tasks)")
+    let seen = suite.seenInstructions
+    guard config.instructions >= 0, config.instructions <= seen else {
+      throw ConfigIssue(
+        ["instructions"], "must be 0…\(seen): the suite holds \(seen) distinct seen instructions")
     }
     let m = config.model
     guard m.layers >= 1, m.width >= 8, m.heads >= 1, m.width % m.heads == 0 else {
       throw ConfigIssue(["model"], "needs n_layer ≥ 1, d_model ≥ 8 and n_head dividing d_model")
     }
+    guard (m.seeds ?? 1) >= 1 else { throw ConfigIssue(["model", "seeds"], "must be at least 1") }
     for (key, value) in [
       ("pretraining.steps", config.pretraining.steps), ("pretraining.batch", config.pretraining.batch),
       ("finetuning.batch", config.finetuning.batch), ("evaluation.instances", config.evaluation.instances),
+      ("evaluation.tasks_per_family", config.evaluation.tasksPerFamily),
       ("evaluation.max_tokens", config.evaluation.maxTokens),
     ] where value < 1 {
       throw ConfigIssue(ConfigPath(key.split(separator: ".").map(String.init)), "must be at least 1")
     }
     guard config.finetuning.steps >= 0 else { throw ConfigIssue(["finetuning", "steps"], "must be 0 or more") }
+    guard config.evaluation.validationPerFamily >= 0, config.evaluation.validateEvery >= 0 else {
+      throw ConfigIssue(["evaluation"], "validation_per_family and validate_every must be 0 or more")
+    }
     guard !config.finetuning.encodings.isEmpty else {
       throw ConfigIssue(["finetuning", "encodings"], "name at least one encoding")
     }
-    return [RunSpec(config: config, seed: seed, label: "K=\(config.tasks) subset \(config.subsetSeed)")]
+    var run = config
+    run.model = m.shape
+    run.ablation = nil
+    var runs = (0..<(m.seeds ?? 1)).map { i in
+      RunSpec(config: run, seed: seed + i, label: "subset \(config.subsetSeed) seed \(seed + i)")
+    }
+    if let ablation = config.ablation {
+      guard ablation.instructions >= 1, ablation.instructions <= seen else {
+        throw ConfigIssue(["ablation", "instructions"], "must be 1…\(seen): the suite holds \(seen) seen instructions")
+      }
+      if ablation.model.shape == m.shape && ablation.instructions == config.instructions {
+        for encoding in ablation.encodings where [encoding] != config.finetuning.encodings {
+          var variant = run
+          variant.finetuning.encodings = [encoding]
+          variant.evaluation.encoding = encoding
+          runs.append(
+            RunSpec(
+              config: variant, seed: seed,
+              label: "subset \(config.subsetSeed) seed \(seed) ablation \(encoding.rawValue)"))
+        }
+      }
+    }
+    return runs
   }
 
   /// Suites and their data, built once per process.
@@ -84,6 +127,23 @@ public struct InstructionTuningPlugin: ExperimentPlugin {
       vocabulary: data.tokenizer.vocabulary)
   }
 
+  /// The tiers a run is scored on, with their instructions: the tuned ones (a sample) and the
+  /// suite's samples of the unseen tiers.
+  static func evaluationTiers(_ config: Config, suite: TaskSuite, tuned: [InstructionTask]) -> [(
+    tier: String, tasks: [InstructionTask]
+  )] {
+    let perFamily = config.evaluation.tasksPerFamily
+    var seen: [InstructionTask] = []
+    for family in suite.families {
+      seen += tuned.filter { $0.family == family }.prefix(perFamily)
+    }
+    var tiers = [("seen", seen)]
+    for tier in [TaskSuite.Tier.unseenBinding, .unseenFamily, .unseenCategory] {
+      tiers.append((tier.rawValue, suite.sample(tier, perFamily: perFamily)))
+    }
+    return tiers.filter { !$0.1.isEmpty }
+  }
+
   public func execute(_ run: RunSpec<Config>, context: RunContext) throws -> RunSummary {
     let config = run.config
     let data = Self.data(config.suiteSeed)
@@ -91,24 +151,19 @@ public struct InstructionTuningPlugin: ExperimentPlugin {
     let shape = Self.gptConfig(config, data)
     let (model, lastLoss, tuned) = try Self.train(config, seed: run.seed, context: context)
 
-    // Evaluation: the tuned tasks (instance level) and every unseen tier, with the baselines.
+    // Evaluation: the tuned instructions (instance level) and every unseen tier, with the baselines.
     let evaluator = InstructionEvaluator(data: data)
     let e = config.evaluation
     let step = config.finetuning.steps
-    var tiers: [(String, [InstructionTask])] = [("seen", tuned)]
-    for tier in [TaskSuite.Tier.unseenBinding, .unseenFamily, .unseenCategory] {
-      tiers.append((tier.rawValue, suite.tasks(in: tier)))
-    }
-    var report: [String] = []
-    for (tier, tasks) in tiers where !tasks.isEmpty {
+    for (tier, tasks) in Self.evaluationTiers(config, suite: suite, tuned: tuned) {
       let predictions = try evaluator.evaluate(
         model, tasks: tasks, instances: e.instances, encoding: e.encoding, maxTokens: e.maxTokens)
       try Self.logScores(predictions, prefix: "score.\(tier)", step: step, context: context, detail: true)
-      for (name, guesses) in evaluator.baselines(tasks: tasks, instances: e.instances) {
+      let guesses = evaluator.baselines(
+        tasks: tasks, instances: e.instances, tuned: tier == "unseen-binding" || tier == "seen" ? tuned : nil)
+      for (name, guesses) in guesses {
         try Self.logScores(guesses, prefix: "baseline.\(name).\(tier)", step: step, context: context, detail: false)
       }
-      let mean = predictions.map(\.score).reduce(0, +) / Double(predictions.count)
-      report.append(String(format: "%@ %.1f", tier, 100 * mean))
       if let example = predictions.first(where: { $0.score < 1 }) ?? predictions.first {
         try context.writeSample(tier: tier, example)
       }
@@ -121,17 +176,20 @@ public struct InstructionTuningPlugin: ExperimentPlugin {
       finalValLoss: nil)
   }
 
-  /// The run's model: the base (another run's model, or pretrained once per shape and seed and
-  /// shared by every K), tuned on K seen tasks and written to the run's checkpoint. Other plugins
+  /// The run's model: the base (another run's model, or pretrained once per shape and pretraining seed and
+  /// shared by every I), tuned on I seen instructions and written to the run's checkpoint. Other plugins
   /// call it to make an instruction-tuned model they need.
   public static func train(_ config: Config, seed: Int, context: RunContext) throws -> (
     model: GPT, lastLoss: Double?, tuned: [InstructionTask]
   ) {
     let data = Self.data(config.suiteSeed)
     let shape = Self.gptConfig(config, data)
-    let model = GPT(shape, on: context.backend, seed: seed)
+    // The base model comes from the pretraining seed, not the run's: runs of several seeds share
+    // one base and differ in how they are tuned (the order and draw of tuning examples).
+    let pretrainingSeed = config.pretraining.seed
+    let model = GPT(shape, on: context.backend, seed: pretrainingSeed)
     let trainer = InstructionTrainer(model: model, data: data)
-    let base = try baseCheckpoint(config, seed: seed, context: context)
+    let base = try baseCheckpoint(config, seed: pretrainingSeed, context: context)
     // Runs in parallel (several processes, Slurm array tasks) pretrain a shared base once: the
     // first holds the lock while it trains, the others wait for its file.
     let pretraining = config.pretraining.steps + config.finetuning.steps
@@ -141,7 +199,7 @@ public struct InstructionTuningPlugin: ExperimentPlugin {
       guard !FileManager.default.fileExists(atPath: base.path) else { return false }
       try trainer.pretrain(
         steps: config.pretraining.steps, batch: config.pretraining.batch, learningRate: config.pretraining.lr,
-        seed: UInt64(seed)
+        seed: UInt64(pretrainingSeed)
       ) { step, loss in
         try context.checkCancellation()
         try context.log("pretrain_loss", step: step, value: loss)
@@ -156,19 +214,40 @@ public struct InstructionTuningPlugin: ExperimentPlugin {
     if !pretrainedHere { _ = try Checkpoint.read(from: base, into: model) }
     let total = pretrainedHere ? pretraining : config.finetuning.steps
     try context.recordArtifact(kind: "base-checkpoint", url: base)
-    let tuned = data.suite.seenSubset(config.tasks, seed: UInt64(config.subsetSeed))
+    let tuned = data.suite.seenSubset(config.instructions, seed: UInt64(config.subsetSeed))
     var lastLoss: Double?
     let done = total - config.finetuning.steps
+    // Checkpoint selection (He et al. 2024: generalisation to held-out tasks can be transient):
+    // exact match on validation instructions, disjoint from the test ones, keeps the best weights.
+    let e = config.evaluation
+    let validation = data.suite.sample(.validation, perFamily: e.validationPerFamily)
+    let validateEvery =
+      validation.isEmpty || tuned.isEmpty
+      ? 0 : (e.validateEvery > 0 ? e.validateEvery : max(25, config.finetuning.steps / 4))
+    var best: (score: Double, step: Int, weights: [Float])?
+    let evaluator = InstructionEvaluator(data: data)
     try trainer.finetune(
       tasks: tuned, encodings: config.finetuning.encodings, steps: config.finetuning.steps,
       batch: config.finetuning.batch, learningRate: config.finetuning.lr, warmup: config.finetuning.warmupSteps,
       seed: UInt64(seed) &+ UInt64(config.subsetSeed) &* 1_000_003, testInstances: config.evaluation.instances,
-      instancesPerTask: config.finetuning.instancesPerTask, formats: config.finetuning.augmentationFormats
+      instancesPerTask: config.finetuning.instancesPerTask, formats: config.finetuning.augmentationFormats,
+      validateEvery: validateEvery,
+      validate: { step in
+        let predictions = try evaluator.evaluate(
+          model, tasks: validation, instances: 1, encoding: e.encoding, maxTokens: e.maxTokens)
+        let score = 100 * predictions.map(\.exactMatch).reduce(0, +) / Double(predictions.count)
+        try context.log("validation.exact_match", step: step, value: score)
+        if best == nil || score > best!.score { best = (score, step, model.arena.values.toArray()) }
+      }
     ) { step, loss in
       try context.checkCancellation()
       lastLoss = loss
       try context.log("train_loss", step: step, value: loss)
       context.progress(step: done + step, of: total, loss: loss)
+    }
+    if let best {
+      model.arena.values.assign(best.weights)
+      try context.log("selected_step", step: config.finetuning.steps, value: Double(best.step))
     }
     try Checkpoint(
       model: shape, step: config.finetuning.steps, adamStep: model.arena.step, samplerState: 0,
@@ -210,6 +289,7 @@ public struct InstructionTuningPlugin: ExperimentPlugin {
     func log(_ name: String, _ group: [InstructionPrediction]) throws {
       guard !group.isEmpty else { return }
       let n = Double(group.count)
+      if name == prefix { try context.log("\(name).answers", step: step, value: n) }
       try context.log("\(name).exact_match", step: step, value: 100 * group.map(\.exactMatch).reduce(0, +) / n)
       try context.log("\(name).rouge_l", step: step, value: 100 * group.map(\.rougeL).reduce(0, +) / n)
       try context.log("\(name).score", step: step, value: 100 * group.map(\.score).reduce(0, +) / n)

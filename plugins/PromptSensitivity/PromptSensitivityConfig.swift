@@ -13,11 +13,11 @@ public struct PromptSensitivityConfig: Codable, Sendable, Equatable {
 
   /// Which model of a shape is probed.
   public enum Tuning: String, Codable, Sendable, CaseIterable {
-    /// The pretrained model, not tuned (instruction tuning with K = 0).
+    /// The pretrained model, not tuned (instruction tuning with I = 0).
     case base
-    /// Tuned on K tasks in Tk-Instruct's layouts only (one format family).
+    /// Tuned on I instructions in Tk-Instruct's layouts only (one format family).
     case tuned
-    /// Tuned on the same K tasks with format augmentation.
+    /// Tuned on the same I instructions with format augmentation.
     case augmented
   }
 
@@ -37,7 +37,8 @@ public struct PromptSensitivityConfig: Codable, Sendable, Equatable {
     var finetuning = checkpoints.finetuning
     if tuning == .augmented { finetuning.formatAugmentation = checkpoints.formatAugmentation }
     return InstructionTuningConfig(
-      model: model, tasks: tuning == .base ? 0 : checkpoints.tasks, subsetSeed: checkpoints.subsetSeed,
+      model: model.shape, instructions: tuning == .base ? 0 : checkpoints.instructions,
+      subsetSeed: checkpoints.subsetSeed,
       suiteSeed: checkpoints.suiteSeed, pretraining: checkpoints.pretraining, finetuning: finetuning,
       evaluation: checkpoints.evaluation)
   }
@@ -45,8 +46,8 @@ public struct PromptSensitivityConfig: Codable, Sendable, Equatable {
 
 /// The instruction-tuning settings of the probed models.
 public struct CheckpointRecipe: Codable, Sendable, Equatable {
-  /// K for the tuned models.
-  public var tasks = 80
+  /// I, the distinct instructions of the tuned models.
+  public var instructions = 4096
   public var subsetSeed = 0
   public var suiteSeed = 0
   public var pretraining = PretrainingSettings()
@@ -58,7 +59,7 @@ public struct CheckpointRecipe: Codable, Sendable, Equatable {
   public init() {}
 
   enum CodingKeys: String, CodingKey {
-    case tasks, pretraining, finetuning, evaluation
+    case instructions, pretraining, finetuning, evaluation
     case subsetSeed = "subset_seed"
     case suiteSeed = "suite_seed"
     case formatAugmentation = "format_augmentation"
@@ -66,7 +67,7 @@ public struct CheckpointRecipe: Codable, Sendable, Equatable {
 
   public init(from decoder: any Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
-    tasks = try c.decodeIfPresent(Int.self, forKey: .tasks) ?? 80
+    instructions = try c.decodeIfPresent(Int.self, forKey: .instructions) ?? 4096
     subsetSeed = try c.decodeIfPresent(Int.self, forKey: .subsetSeed) ?? 0
     suiteSeed = try c.decodeIfPresent(Int.self, forKey: .suiteSeed) ?? 0
     pretraining = try c.decodeIfPresent(PretrainingSettings.self, forKey: .pretraining) ?? PretrainingSettings()
@@ -81,8 +82,8 @@ public struct CheckpointRecipe: Codable, Sendable, Equatable {
 public struct ProbeSettings: Codable, Sendable, Equatable {
   /// Classification tasks (names as `workbench tasks list` prints them).
   public var tasks = [
-    "contains(x=c)", "starts-with(x=b)", "is-sorted", "all-distinct", "longer-than(k=4)", "parity", "kind",
-    "is-kind(kind=animal)",
+    "contains-sequence(x=m,y=j,z=d)", "contains-all(s1=h,s2=i,s3=j,s4=k)", "how-many-of(s1=d,s2=e,s3=j,s4=m)",
+    "count-set(s1=a,s2=c,s3=m,s4=o)", "contains-sequence(x=a,y=o,z=k)", "how-many-of(s1=b,s2=f,s3=m,s4=p)",
   ]
   /// Test instances per task (label-balanced).
   public var instances = 16

@@ -23,14 +23,14 @@ public struct PromptSensitivityPlugin: ExperimentPlugin {
   public static let configKeys = [
     ConfigKey("model", "{n_layer, d_model, n_head}", sweepable: true, "the probed model's shape"),
     ConfigKey("tuning", "base|tuned|augmented", default: "tuned", sweepable: true, "which model of the shape"),
-    ConfigKey("checkpoints.tasks", "int", default: "80", "K of the tuned models"),
-    ConfigKey("checkpoints.subset_seed", "int", default: "0", "which K tasks"),
+    ConfigKey("checkpoints.instructions", "int", default: "4096", "I, distinct instructions of the tuned models"),
+    ConfigKey("checkpoints.subset_seed", "int", default: "0", "which I instructions"),
     ConfigKey("checkpoints.suite_seed", "int", default: "0", "the task suite's seed"),
     ConfigKey("checkpoints.pretraining", "{steps, batch, lr}", "base-model pretraining (instruction-tuning keys)"),
     ConfigKey("checkpoints.finetuning", "{steps, batch, lr, …}", "tuning (instruction-tuning keys)"),
     ConfigKey("checkpoints.evaluation", "{instances, …}", "the tuning runs' own evaluation (part of their key)"),
     ConfigKey("checkpoints.format_augmentation", "int", default: "40", "formats the augmented model is tuned on"),
-    ConfigKey("probe.tasks", "[task]", default: "8 classification tasks", "tasks evaluated (`workbench tasks list`)"),
+    ConfigKey("probe.tasks", "[task]", default: "6 classification tasks", "tasks evaluated (`workbench tasks list`)"),
     ConfigKey("probe.instances", "int", default: "16", "test instances per task, label-balanced"),
     ConfigKey("probe.formats", "int", default: "60", "formats drawn from the grammar (the first: Tk-Instruct's)"),
     ConfigKey("probe.format_seed", "int", default: "0", "which formats"),
@@ -61,9 +61,10 @@ public struct PromptSensitivityPlugin: ExperimentPlugin {
     else {
       throw ConfigIssue(["probe"], "needs tasks, instances ≥ 1, formats ≥ 1, selection_seeds ≥ 1, shots ≥ 0")
     }
-    let seen = suite.tasks(in: .seen).count
-    guard config.checkpoints.tasks >= 1, config.checkpoints.tasks <= seen else {
-      throw ConfigIssue(["checkpoints", "tasks"], "must be 1…\(seen)")
+    let seen = suite.seenInstructions
+    guard config.checkpoints.instructions >= 1, config.checkpoints.instructions <= seen else {
+      throw ConfigIssue(
+        ["checkpoints", "instructions"], "must be 1…\(seen): the suite holds \(seen) distinct seen instructions")
     }
     return [RunSpec(config: config, seed: seed, label: config.tuning.rawValue)]
   }

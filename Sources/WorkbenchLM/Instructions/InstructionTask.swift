@@ -37,13 +37,11 @@ public struct InstructionTask: Sendable, Hashable {
   public let family: TaskFamily
   public let binding: TaskBinding
 
-  /// `remove(x=b)`, `reverse`: unique in the suite.
+  /// `replace-pair(x1=a,x2=b,y1=c,y2=d)`: unique in the suite, the slots in the family's order.
   public var name: String {
     binding.isEmpty
       ? family.name
-      : family.name + "("
-        + binding.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        .joined(separator: ",") + ")"
+      : family.name + "(" + family.space.keys.map { "\($0)=\(binding[$0] ?? "")" }.joined(separator: ",") + ")"
   }
 
   public var category: TaskCategory { family.category }

@@ -13,11 +13,14 @@ public struct InstructionData: Sendable {
     self.suite = suite
     tokenizer = WordTokenizer(suite: suite)
     var longest = 0
-    for task in suite.tasks {
-      let instance = suite.testInstances(task, count: 1)[0]
-      for encoding in InstructionEncoding.allCases {
-        let prompt = encoding.prompt(task, input: instance.input, suite: suite)
-        longest = max(longest, tokenizer.encode(prompt + instance.outputs[0]).count + 2)
+    for tier in TaskSuite.Tier.allCases {
+      for task in suite.sample(tier, perFamily: 4) {
+        for instance in suite.testInstances(task, count: 4) {
+          for encoding in InstructionEncoding.allCases {
+            let prompt = encoding.prompt(task, input: instance.input, suite: suite)
+            longest = max(longest, tokenizer.encode(prompt + instance.outputs[0]).count + 2)
+          }
+        }
       }
     }
     // At least 192: room for eight demonstrations of a short task in any prompt format.
@@ -73,10 +76,9 @@ public struct InstructionData: Sendable {
 
   /// One pretraining row: the suite's language and the general knowledge its tasks build on,
   /// without a single task's answer — text one after another, every token a target. Like a
-  /// real corpus it holds facts ("the fox is a animal ."), text that repeats itself (what teaches
-  /// a language model to copy: induction heads), numbered lists and counting ("1 c , 2 f , 3 a"),
-  /// the order of letters and numbers, sums ("3 and 4 make 7 ."), and definitions and inputs of
-  /// tasks with no output.
+  /// real corpus it holds text that repeats itself (what teaches a language model to copy:
+  /// induction heads), numbered lists and counting ("1 c , 2 f , 3 a"), the order of letters and
+  /// numbers, sums ("3 and 4 make 7 ."), and definitions and inputs of tasks with no output.
   public func pretrainingRow(_ g: inout SeededGenerator) -> (tokens: [Int32], targets: [Int32]) {
     var sequence: [Int32] = []
     while sequence.count < context + 1 {
@@ -88,15 +90,14 @@ public struct InstructionData: Sendable {
 
 /// The kinds of text of the suite's pretraining corpus.
 public enum PretrainingText: CaseIterable, Sendable {
-  case fact, repetition, enumeration, run, sum, task
+  case repetition, enumeration, run, sum, task
 
   /// How often each kind occurs, out of 20.
   var weight: Int {
     switch self {
-    case .fact: 3
-    case .repetition: 7
+    case .repetition: 8
     case .enumeration, .run, .sum: 2
-    case .task: 4
+    case .task: 6
     }
   }
 
@@ -111,10 +112,8 @@ public enum PretrainingText: CaseIterable, Sendable {
 
   func text(_ g: inout SeededGenerator, suite: TaskSuite) -> String {
     switch self {
-    case .fact:
-      return Lexicon.fact(&g)
     case .repetition:
-      let words = g.letters(3...7) + (g.int(0...1) == 0 ? [] : g.digitList(1...3))
+      let words = g.letters(3...9) + (g.int(0...1) == 0 ? [] : (0..<g.int(1...3)).map { _ in g.pick(Lexicon.digits) })
       let text = words.joined(separator: " ") + " ."
       return text + "\n" + text
     case .enumeration:
@@ -132,7 +131,8 @@ public enum PretrainingText: CaseIterable, Sendable {
       let b = g.int(0...9)
       return "\(a) and \(b) make \(a + b) ."
     case .task:
-      let task = g.pick(suite.tasks)
+      let family = g.pick(suite.families)
+      let task = family.task(g.int(0...(family.space.count - 1)))
       let instance = task.instance(&g)
       return "Definition: " + punctuated(task.definition(g.int(0...(task.family.definitions.count - 1))))
         + "\n\nInput: " + punctuated(instance.input)
@@ -199,16 +199,44 @@ public final class InstructionTrainer {
       }, observe: observe)
   }
 
-  /// Tuning on `tasks`: each row a uniformly drawn task, a fresh instance (never one of the
-  /// task's test inputs when it has others) and an encoding of `encodings` — or, with `formats`
-  /// (format augmentation), half of the examples in one of those formats with 0–2 demonstrations.
+  /// Tuning on `tasks`: rows of examples packed one after another, each a uniformly drawn task,
+  /// a fresh instance (never one of the task's first `testInstances` test inputs when it has
+  /// others) and an encoding of `encodings` — or, with `formats` (format augmentation), half of
+  /// the examples in one of those formats with 0–2 demonstrations; `validate(step)` runs every
+  /// `validateEvery` steps and after the last.
   public func finetune(
     tasks: [InstructionTask], encodings: [InstructionEncoding], steps: Int, batch: Int, learningRate: Double,
     warmup: Int, seed: UInt64, testInstances: Int, instancesPerTask: Int = 0, formats: [PromptFormat] = [],
-    observe: (Int, Double) throws -> Void
+    validateEvery: Int = 0, validate: (Int) throws -> Void = { _ in }, observe: (Int, Double) throws -> Void
   ) throws {
     guard !tasks.isEmpty, steps > 0 else { return }
+    let rows = tuningRows(
+      tasks: tasks, encodings: encodings, seed: seed, testInstances: testInstances, instancesPerTask: instancesPerTask,
+      formats: formats)
+    let optimizer = AdamW(schedule: .cosine(peak: learningRate, warmup: warmup))
+    var validated = 0
+    try train(
+      steps: steps, batch: batch, optimizer: optimizer, every: validateEvery > 0 ? min(25, validateEvery) : 25,
+      row: rows,
+      observe: { step, loss in
+        try observe(step, loss)
+        guard validateEvery > 0 else { return }
+        if step / validateEvery > validated || step == steps {
+          validated = step / validateEvery
+          try validate(step)
+        }
+      })
+  }
+
+  /// The source of tuning rows `finetune` draws from: each call gives the next row of `context`
+  /// tokens (examples packed one after another, each starting with its own prompt; one that does
+  /// not fit starts the next row), its targets (−1 but on answers) and its answer-token count.
+  public func tuningRows(
+    tasks: [InstructionTask], encodings: [InstructionEncoding], seed: UInt64, testInstances: Int,
+    instancesPerTask: Int = 0, formats: [PromptFormat] = []
+  ) -> () -> (tokens: [Int32], targets: [Int32], weight: Int) {
     var g = SeededGenerator(suiteSeed: seed ^ 0xF1_7E7)
+    let data = data
     let avoid = Dictionary(
       uniqueKeysWithValues: tasks.map {
         ($0.name, Set(data.suite.testInstances($0, count: testInstances).map(\.input)))
@@ -222,46 +250,41 @@ public final class InstructionTrainer {
         }
       }
     }
-    let optimizer = AdamW(schedule: .cosine(peak: learningRate, warmup: warmup))
     let context = data.context
     var pending: (tokens: [Int32], targets: [Int32], answerTokens: Int)?
-    try train(
-      steps: steps, batch: batch, optimizer: optimizer, every: 25,
-      row: {
-        // Examples are packed into the row one after another (each starts with its own prompt);
-        // one that does not fit starts the next row.
-        var tokens: [Int32] = []
-        var targets: [Int32] = []
-        var weight = 0
-        while true {
-          let example: (tokens: [Int32], targets: [Int32], answerTokens: Int)
-          if let waiting = pending {
-            example = waiting
-            pending = nil
+    return {
+      var tokens: [Int32] = []
+      var targets: [Int32] = []
+      var weight = 0
+      while true {
+        let example: (tokens: [Int32], targets: [Int32], answerTokens: Int)
+        if let waiting = pending {
+          example = waiting
+          pending = nil
+        } else {
+          let task = g.pick(tasks)
+          let instance =
+            pools[task.name].map { g.pick($0) } ?? data.suite.trainingInstance(task, avoiding: avoid[task.name]!, &g)
+          if !formats.isEmpty && g.int(0...1) == 0 {
+            example = data.sequence(task, instance: instance, format: g.pick(formats), demonstrations: g.int(0...2))
           } else {
-            let task = g.pick(tasks)
-            let instance =
-              pools[task.name].map { g.pick($0) } ?? data.suite.trainingInstance(task, avoiding: avoid[task.name]!, &g)
-            if !formats.isEmpty && g.int(0...1) == 0 {
-              example = data.sequence(task, instance: instance, format: g.pick(formats), demonstrations: g.int(0...2))
-            } else {
-              example = data.sequence(task, instance: instance, encoding: g.pick(encodings))
-            }
+            example = data.sequence(task, instance: instance, encoding: g.pick(encodings))
           }
-          if !tokens.isEmpty && tokens.count + example.tokens.count > context {
-            pending = example
-            break
-          }
-          tokens += example.tokens.prefix(context - tokens.count)
-          targets += example.targets.prefix(context - targets.count)
-          weight += example.answerTokens
-          if tokens.count >= context { break }
         }
-        let padding = context - tokens.count
-        tokens += [Int32](repeating: data.tokenizer.endOfTextID, count: padding)
-        targets += [Int32](repeating: -1, count: padding)
-        return (tokens, targets, weight)
-      }, observe: observe)
+        if !tokens.isEmpty && tokens.count + example.tokens.count > context {
+          pending = example
+          break
+        }
+        tokens += example.tokens.prefix(context - tokens.count)
+        targets += example.targets.prefix(context - targets.count)
+        weight += example.answerTokens
+        if tokens.count >= context { break }
+      }
+      let padding = context - tokens.count
+      tokens += [Int32](repeating: data.tokenizer.endOfTextID, count: padding)
+      targets += [Int32](repeating: -1, count: padding)
+      return (tokens, targets, weight)
+    }
   }
 }
 
@@ -304,10 +327,15 @@ public struct InstructionEvaluator {
     }
   }
 
-  /// SNI's heuristic baselines, scored by the same metrics: copy the instance's input, copy the
+  /// SNI's heuristic baselines, scored by the same metrics — copy the instance's input, copy the
   /// first demonstration's output, and (classification tasks) answer the task's most frequent
-  /// test label — ROUGE-L / exact-match pairs per baseline.
-  public func baselines(tasks: [InstructionTask], instances: Int) -> [String: [InstructionPrediction]] {
+  /// test label — and, given the instructions a model was tuned on, the **nearest seen
+  /// instruction**: the tuned instruction of the same family whose binding is closest, executed
+  /// exactly (the best a model can do that knows its tuned tasks perfectly but ignores an unseen
+  /// binding; tasks with no tuned instruction of their family fall back to copying the input).
+  public func baselines(tasks: [InstructionTask], instances: Int, tuned: [InstructionTask]? = nil)
+    -> [String: [InstructionPrediction]]
+  {
     var result: [String: [InstructionPrediction]] = [:]
     for task in tasks {
       let test = data.suite.testInstances(task, count: instances)
@@ -315,10 +343,14 @@ public struct InstructionEvaluator {
       var counts: [String: Int] = [:]
       for instance in test { counts[instance.outputs[0], default: 0] += 1 }
       let majority = counts.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key ?? demo
-      let guesses: [(String, (InstructionInstance) -> String)] = [
+      var guesses: [(String, (InstructionInstance) -> String)] = [
         ("copy-input", { $0.input }), ("copy-demo-output", { _ in demo }),
         ("majority-label", { _ in task.labels == nil ? demo : majority }),
       ]
+      if let tuned {
+        let nearest = data.suite.nearest(to: task, among: tuned)
+        guesses.append(("nearest-seen", { instance in nearest?.answer(to: instance.input) ?? instance.input }))
+      }
       for (name, guess) in guesses {
         for instance in test {
           let text = guess(instance)

@@ -1,7 +1,7 @@
 /// Word-level tokens over the suite's closed vocabulary: text splits at spaces, a newline is a
 /// token of its own, `<eos>` ends every answer and `<unk>` stands for a word outside the
-/// vocabulary. A prompt with a definition and two examples is about 60 tokens (a byte-level
-/// model would need 4–5× as many).
+/// vocabulary. A prompt with a definition alone is about 35 tokens, with two examples about 90
+/// (a byte-level model would need 3–4× as many).
 public struct WordTokenizer: Sendable {
   public static let endOfText = "<eos>"
   public static let unknown = "<unk>"
@@ -18,34 +18,23 @@ public struct WordTokenizer: Sendable {
     ids = Dictionary(uniqueKeysWithValues: self.words.enumerated().map { ($0.element, Int32($0.offset)) })
   }
 
-  /// The vocabulary of `suite`: every word its prompts, answers and explanations can contain.
+  /// The vocabulary of `suite`: every word its prompts, answers and explanations can contain —
+  /// the scaffolding of the prompt layouts, the letters, digits and numbers, and the words of the
+  /// families' definitions and explanations (their bound arguments are letters).
   public init(suite: TaskSuite) {
     var words: Set<String> = [
       "\n", "Definition:", "Positive", "Negative", "Example", "-", "Input:", "Output:",
       "Explanation:", "Now", "complete", "the", "following", "example", ".", "none",
     ]
     for n in 0...99 { words.insert(String(n)) }
-    for letter in Lexicon.letters { words.insert(letter) }
-    for noun in Lexicon.nouns { words.formUnion([noun.noun, noun.kind, noun.colour, noun.plural]) }
-    for (a, b) in Lexicon.opposites { words.formUnion([a, b]) }
-    for verb in Lexicon.verbs { words.formUnion([verb.0, verb.1, verb.2]) }
-    words.formUnion(Lexicon.names)
-    words.formUnion(Lexicon.factWords)
+    words.formUnion(Lexicon.letters)
+    words.formUnion(Lexicon.textWords)
     words.formUnion(PromptFormat.vocabulary)
-    func add(_ text: String) {
-      words.formUnion(text.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
-    }
-    for task in suite.tasks {
-      for i in task.family.definitions.indices { add(task.definition(i)) }
-      add(task.fill(task.family.explanation))
-      add(task.fill(task.family.wrongExplanation))
-      let (positive, negative) = suite.examples(task)
-      for example in positive + negative { add(example.input + " " + example.output) }
-      var g = suite.generator(task, "vocabulary")
-      for _ in 0..<40 {
-        let instance = task.instance(&g)
-        add(instance.input + " " + instance.outputs.joined(separator: " "))
+    for family in suite.families {
+      for text in family.definitions + [family.explanation, family.wrongExplanation] {
+        words.formUnion(text.split(separator: " ").map(String.init).filter { !$0.contains("{") })
       }
+      words.formUnion(family.labels ?? [])
     }
     self.init(words: Array(words))
   }
