@@ -38,8 +38,8 @@ private let tinySweep = """
       #expect(
         try count("SELECT count(*) FROM metric WHERE name = 'score.\(tier).exact_match' AND value BETWEEN 0 AND 100")
           == "5", "\(tier)")
-      // copy-input, copy-demo-output, majority-label; nearest-seen where seen instructions of the family exist
-      let baselines = tier == "unseen-binding" || tier == "seen" ? 4 : 3
+      // copy-input, copy-demo-output, majority-label; nearest-seen on unseen bindings of tuned families
+      let baselines = tier == "unseen-binding" ? 4 : 3
       #expect(
         try count("SELECT count(*) FROM metric WHERE name LIKE 'baseline.%.\(tier).exact_match'") == "\(5 * baselines)",
         "\(tier)")
@@ -142,6 +142,12 @@ private let tinySweep = """
       show.stdout.contains("Negative Example 2 -") && show.stdout.contains("Definition: remove every b , e , g and k"))
     let missing = try WorkbenchProcess.run(["tasks", "show", "remove-set"], in: folder.url)
     #expect(missing.status == 1 && missing.stderr.contains("remove-set takes s1, s2, s3, s4"), "\(missing.stderr)")
+    // More instructions than the suite holds: one line naming the limit, nothing runs.
+    folder.write("many.yaml", tinySweep.replacingOccurrences(of: "instructions: [8, 16]", with: "instructions: 200000"))
+    let many = try WorkbenchProcess.run(["run", "many.yaml", "--device", "cpu"], in: folder.url)
+    #expect(many.status != 0)
+    #expect(many.stderr.contains("the suite holds 95697 distinct seen instructions"), "\(many.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: log))
     let rouge = try WorkbenchProcess.run(
       ["score", "rouge-l", "--prediction", "running dogs", "--reference", "the dog runs"], in: folder.url)
     #expect(rouge.stdout.contains("ROUGE-L 40.0000"))

@@ -121,6 +121,10 @@ private let tinyProbe = """
       "bad.yaml", tinyProbe.replacingOccurrences(of: "\"contains-sequence(x=a,y=c,z=d)\"", with: "sort-words"))
     let bad = try WorkbenchProcess.run(["run", "bad.yaml", "--device", "cpu"], in: folder.url)
     #expect(bad.status != 0 && bad.stderr.contains("no task 'sort-words' in the suite"), "\(bad.stderr)")
+    folder.write(
+      "typo.yaml", tinyProbe.replacingOccurrences(of: "\"swap(x=a,y=b)\"", with: "\"swop(x=a,y=b)\""))
+    let typo = try WorkbenchProcess.run(["run", "typo.yaml", "--device", "cpu"], in: folder.url)
+    #expect(typo.status != 0 && typo.stderr.contains("did you mean swap?"), "\(typo.stderr)")
   }
 }
 

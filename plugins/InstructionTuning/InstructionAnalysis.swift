@@ -13,8 +13,8 @@ struct InstructionAnalysis {
   let runs: [FinishedRun<InstructionTuningConfig>]
   let context: AnalysisContext
 
-  static let tiers = ["seen", "unseen-binding", "unseen-family", "unseen-category"]
-  static let baselines = ["copy-input", "copy-demo-output", "majority-label", "nearest-seen"]
+  static let tiers = InstructionMetricName.tiers
+  static let baselines = InstructionMetricName.baselines
 
   /// One run's numbers, read from the log.
   struct Point {
@@ -37,10 +37,12 @@ struct InstructionAnalysis {
       var answers: [String: Double] = [:]
       var baselines: [String: Double] = [:]
       for tier in Self.tiers {
-        exact[tier] = try value(run.record, "score.\(tier).exact_match")
-        answers[tier] = try value(run.record, "score.\(tier).answers")
+        let prefix = InstructionMetricName.model(tier)
+        exact[tier] = try value(run.record, InstructionMetricName.score(prefix, "exact_match"))
+        answers[tier] = try value(run.record, InstructionMetricName.answers(prefix))
         for name in Self.baselines {
-          baselines["\(name) \(tier)"] = try value(run.record, "baseline.\(name).\(tier).exact_match")
+          baselines["\(name) \(tier)"] = try value(
+            run.record, InstructionMetricName.score(InstructionMetricName.baseline(name, tier), "exact_match"))
         }
       }
       return Point(

@@ -158,11 +158,13 @@ public struct InstructionTuningPlugin: ExperimentPlugin {
     for (tier, tasks) in Self.evaluationTiers(config, suite: suite, tuned: tuned) {
       let predictions = try evaluator.evaluate(
         model, tasks: tasks, instances: e.instances, encoding: e.encoding, maxTokens: e.maxTokens)
-      try Self.logScores(predictions, prefix: "score.\(tier)", step: step, context: context, detail: true)
+      try Self.logScores(
+        predictions, prefix: InstructionMetricName.model(tier), step: step, context: context, detail: true)
       let guesses = evaluator.baselines(
-        tasks: tasks, instances: e.instances, tuned: tier == "unseen-binding" || tier == "seen" ? tuned : nil)
+        tasks: tasks, instances: e.instances, tuned: tier == "unseen-binding" ? tuned : nil)
       for (name, guesses) in guesses {
-        try Self.logScores(guesses, prefix: "baseline.\(name).\(tier)", step: step, context: context, detail: false)
+        try Self.logScores(
+          guesses, prefix: InstructionMetricName.baseline(name, tier), step: step, context: context, detail: false)
       }
       if let example = predictions.first(where: { $0.score < 1 }) ?? predictions.first {
         try context.writeSample(tier: tier, example)
@@ -202,7 +204,7 @@ public struct InstructionTuningPlugin: ExperimentPlugin {
         seed: UInt64(pretrainingSeed)
       ) { step, loss in
         try context.checkCancellation()
-        try context.log("pretrain_loss", step: step, value: loss)
+        try context.log(InstructionMetricName.pretrainLoss, step: step, value: loss)
         context.progress(step: step, of: pretraining, loss: loss)
       }
       try Checkpoint(
@@ -236,18 +238,18 @@ public struct InstructionTuningPlugin: ExperimentPlugin {
         let predictions = try evaluator.evaluate(
           model, tasks: validation, instances: 1, encoding: e.encoding, maxTokens: e.maxTokens)
         let score = 100 * predictions.map(\.exactMatch).reduce(0, +) / Double(predictions.count)
-        try context.log("validation.exact_match", step: step, value: score)
+        try context.log(InstructionMetricName.validation, step: step, value: score)
         if best == nil || score > best!.score { best = (score, step, model.arena.values.toArray()) }
       }
     ) { step, loss in
       try context.checkCancellation()
       lastLoss = loss
-      try context.log("train_loss", step: step, value: loss)
+      try context.log(InstructionMetricName.trainLoss, step: step, value: loss)
       context.progress(step: done + step, of: total, loss: loss)
     }
     if let best {
       model.arena.values.assign(best.weights)
-      try context.log("selected_step", step: config.finetuning.steps, value: Double(best.step))
+      try context.log(InstructionMetricName.selectedStep, step: config.finetuning.steps, value: Double(best.step))
     }
     try Checkpoint(
       model: shape, step: config.finetuning.steps, adamStep: model.arena.step, samplerState: 0,
@@ -289,10 +291,11 @@ public struct InstructionTuningPlugin: ExperimentPlugin {
     func log(_ name: String, _ group: [InstructionPrediction]) throws {
       guard !group.isEmpty else { return }
       let n = Double(group.count)
-      if name == prefix { try context.log("\(name).answers", step: step, value: n) }
-      try context.log("\(name).exact_match", step: step, value: 100 * group.map(\.exactMatch).reduce(0, +) / n)
-      try context.log("\(name).rouge_l", step: step, value: 100 * group.map(\.rougeL).reduce(0, +) / n)
-      try context.log("\(name).score", step: step, value: 100 * group.map(\.score).reduce(0, +) / n)
+      if name == prefix { try context.log(InstructionMetricName.answers(name), step: step, value: n) }
+      let values = [group.map(\.exactMatch), group.map(\.rougeL), group.map(\.score)]
+      for (score, value) in zip(InstructionMetricName.scores, values) {
+        try context.log(InstructionMetricName.score(name, score), step: step, value: 100 * value.reduce(0, +) / n)
+      }
     }
     try log(prefix, predictions)
     guard detail else { return }

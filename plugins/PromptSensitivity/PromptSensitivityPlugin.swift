@@ -51,7 +51,14 @@ public struct PromptSensitivityPlugin: ExperimentPlugin {
     let suite = InstructionTuningPlugin.data(config.checkpoints.suiteSeed).suite
     for name in config.probe.tasks {
       guard suite.task(named: name) != nil else {
-        throw ConfigIssue(["probe", "tasks"], "no task '\(name)' in the suite (see `workbench tasks list`)")
+        let family = String(name.prefix { $0 != "(" })
+        let hint =
+          suite.family(named: family).map {
+            "\(family) takes \($0.space.keys.joined(separator: ", ")), e.g. \($0.task(0).name)"
+          }
+          ?? nearest(to: family, in: suite.families.map(\.name)).map { "did you mean \($0)?" }
+          ?? "see `workbench tasks list`"
+        throw ConfigIssue(["probe", "tasks"], "no task '\(name)' in the suite; \(hint)")
       }
     }
     let p = config.probe

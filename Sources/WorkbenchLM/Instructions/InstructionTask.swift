@@ -29,7 +29,7 @@ public struct InstructionInstance: Sendable, Equatable, Codable {
   }
 }
 
-/// A family's parameters for one task: `["x": "b"]` makes `remove x` the task `remove(x=b)`.
+/// A family's parameters for one task: `["x": "a", "y": "b"]` makes `swap x with y` the task `swap(x=a,y=b)`.
 public typealias TaskBinding = [String: String]
 
 /// One task: a family with a binding.
