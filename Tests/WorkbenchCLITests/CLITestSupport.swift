@@ -22,8 +22,10 @@ func runs(in path: String) throws -> [RunRecord] {
 }
 
 /// Runs `sqlite3` (the SQLite shell) on `database` with `sql`.
+/// (A busy timeout: a read that meets a writer's lock — a merge or a run just finishing — waits
+/// for it instead of printing nothing.)
 func sqlite3(_ database: String, _ sql: String, readOnly: Bool = false) throws -> ProcessResult {
-  try tool("sqlite3", ["-bail"] + (readOnly ? ["-readonly"] : []) + [database, sql])
+  try tool("sqlite3", ["-bail", "-cmd", ".timeout 10000"] + (readOnly ? ["-readonly"] : []) + [database, sql])
 }
 
 /// Runs a command found on the PATH to completion (stdout may be large: stderr must stay small).
