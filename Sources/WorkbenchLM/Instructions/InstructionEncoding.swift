@@ -33,7 +33,8 @@ public enum InstructionEncoding: String, Sendable, CaseIterable, Codable {
   public func prompt(
     _ task: InstructionTask, input: String, suite: TaskSuite, paraphrase: Int = 0
   ) -> String {
-    let (positives, negatives) = suite.examples(task)
+    // Demonstrations are generated only for the layouts that show them (not for every `def` prompt).
+    let (positives, negatives) = positiveCount + negativeCount > 0 ? suite.examples(task) : ([], [])
     return prompt(definition: task.definition(paraphrase), positives: positives, negatives: negatives, input: input)
   }
 

@@ -55,6 +55,11 @@ private let letters = Lexicon.letters
 private let setKeys = ["s1", "s2", "s3", "s4"]
 private func set(_ b: TaskBinding) -> [String] { setKeys.compactMap { b[$0] } }
 private func distinct(_ t: [Int]) -> Bool { Set(t).count == t.count }
+/// The items of `w` that are (or, with `keeping: false`, are not) letters of the binding's set.
+private func members(_ b: TaskBinding, of w: [String], keeping: Bool) -> [String] {
+  let s = Set(set(b))
+  return w.filter { s.contains($0) == keeping }
+}
 
 /// The index of the first occurrence of `pattern` in `words`, side by side.
 private func find(_ pattern: [String], in words: [String]) -> Int? {
@@ -139,14 +144,8 @@ private let filtering: [TaskFamily] = [
     explanation: "the letters {s1} , {s2} , {s3} and {s4} are gone and the order is kept",
     wrongExplanation: "only those letters were kept instead",
     generate: { b, g in g.scatter(Array(set(b).shuffled(using: &g).prefix(g.int(0...3))), in: g.letters(5...9)) },
-    solve: { b, w in
-      let s = Set(set(b))
-      return w.filter { !s.contains($0) }
-    },
-    wrong: { b, w, _ in
-      let s = Set(set(b))
-      return w.filter { s.contains($0) }
-    }),
+    solve: { b, w in members(b, of: w, keeping: false) },
+    wrong: { b, w, _ in members(b, of: w, keeping: true) }),
   TaskFamily(
     "keep-set", .filtering, space: .sets(setKeys, of: letters),
     definitions: [
@@ -156,14 +155,8 @@ private let filtering: [TaskFamily] = [
     explanation: "only {s1} , {s2} , {s3} and {s4} remain , in their order",
     wrongExplanation: "those letters were removed instead of kept",
     generate: { b, g in g.scatter(Array(set(b).shuffled(using: &g).prefix(g.int(1...4))), in: g.letters(5...9)) },
-    solve: { b, w in
-      let s = Set(set(b))
-      return w.filter { s.contains($0) }
-    },
-    wrong: { b, w, _ in
-      let s = Set(set(b))
-      return w.filter { !s.contains($0) }
-    }),
+    solve: { b, w in members(b, of: w, keeping: true) },
+    wrong: { b, w, _ in members(b, of: w, keeping: false) }),
   TaskFamily(
     "drop-pairs", .filtering,
     space: .tuples(["x", "y"], of: letters) { t in t[0] != t[1] },
