@@ -4,10 +4,12 @@ import PackageDescription
 /// Experiment plugins compiled into workbench: one folder each under `plugins/`, one target each,
 /// and one entry each in `ExperimentRegistry` (a test checks that the three agree).
 let plugins = ["CurveSweep", "GPTTraining", "InstructionTuning", "PromptSensitivity", "ScalingSweep"]
-/// Plugins built on other plugins (the scaling sweep trains through gpt-train; prompt sensitivity
-/// probes instruction-tuned models).
+/// What plugins build on beyond the common layers: the scaling sweep trains through gpt-train;
+/// instruction tuning and prompt sensitivity share the instruction suite and its tuned models
+/// (prompt sensitivity finds an instruction-tuning run by its key, not through that plugin).
 let pluginDependencies: [String: [Target.Dependency]] = [
-  "ScalingSweep": ["GPTTrainingPlugin"], "PromptSensitivity": ["InstructionTuningPlugin"],
+  "ScalingSweep": ["GPTTrainingPlugin"], "InstructionTuning": ["WorkbenchInstructions"],
+  "PromptSensitivity": ["WorkbenchInstructions"],
 ]
 
 let package = Package(
@@ -26,21 +28,31 @@ let package = Package(
     .target(
       name: "WorkbenchCLI",
       dependencies: [
-        "ExperimentRegistry", "WorkbenchKit", "WorkbenchRunLog", "WorkbenchFit", "WorkbenchLM", "WorkbenchNN",
-        "WorkbenchTensor", "WorkbenchVulkan",
+        "ExperimentRegistry", "WorkbenchKit", "WorkbenchRunLog", "WorkbenchFit", "WorkbenchInstructions", "WorkbenchLM",
+        "WorkbenchNN", "WorkbenchTensor", "WorkbenchRandom", "WorkbenchVulkan",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .target(name: "ExperimentRegistry", dependencies: ["WorkbenchKit"] + plugins.map { .target(name: "\($0)Plugin") }),
     .target(
       name: "WorkbenchKit",
-      dependencies: ["WorkbenchRunLog", "WorkbenchFit", "WorkbenchTensor", .product(name: "Yams", package: "Yams")]),
+      dependencies: [
+        "WorkbenchRunLog", "WorkbenchFit", "WorkbenchTensor", "WorkbenchRandom",
+        .product(name: "Yams", package: "Yams"),
+      ]),
     .target(name: "WorkbenchRunLog", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
     // Fits run thousands of L-BFGS starts: optimised even in debug builds, so tests stay fast.
     .target(name: "WorkbenchFit", swiftSettings: [.unsafeFlags(["-O"])]),
-    .target(name: "WorkbenchLM", dependencies: ["WorkbenchNN", "WorkbenchTensor", "CZlib"]),
+    // The instruction suite, its encodings, SNI's metrics, and how instruction-tuned models are
+    // made: the experiment domain the instruction-tuning and prompt-sensitivity plugins share.
+    .target(
+      name: "WorkbenchInstructions",
+      dependencies: ["WorkbenchKit", "WorkbenchLM", "WorkbenchNN", "WorkbenchTensor", "WorkbenchRandom"]),
+    .target(name: "WorkbenchLM", dependencies: ["WorkbenchNN", "WorkbenchTensor", "WorkbenchRandom", "CZlib"]),
     .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
     .target(name: "WorkbenchNN", dependencies: ["WorkbenchTensor"]),
-    .target(name: "WorkbenchTensor", dependencies: ["CWorkbenchKernels"]),
+    .target(name: "WorkbenchTensor", dependencies: ["WorkbenchRandom", "CWorkbenchKernels"]),
+    // Seeded random numbers: a leaf, so data code (the task suite) need not import the tensor runtime.
+    .target(name: "WorkbenchRandom"),
     .target(name: "WorkbenchVulkan", dependencies: ["WorkbenchTensor", "CVulkanCompute"]),
     // The Vulkan offload layer. The loader is opened at run time (no libvulkan link); glslang and
     // SPIRV-Tools are Debian 12's static archives, linked in the order they depend on each other.
@@ -68,9 +80,17 @@ let package = Package(
     .testTarget(name: "WorkbenchTensorTests", dependencies: ["WorkbenchTensor", "WorkbenchTestSupport"]),
     .testTarget(
       name: "WorkbenchVulkanTests", dependencies: ["WorkbenchVulkan", "WorkbenchTensor", "WorkbenchTestSupport"]),
+    .testTarget(name: "WorkbenchLMTests", dependencies: ["WorkbenchLM", "WorkbenchNN", "WorkbenchTestSupport"]),
     .testTarget(
-      name: "WorkbenchLMTests", dependencies: ["WorkbenchLM", "WorkbenchNN", "WorkbenchTestSupport"],
+      name: "WorkbenchInstructionsTests",
+      dependencies: ["WorkbenchInstructions", "WorkbenchLM", "WorkbenchRandom", "WorkbenchTestSupport"],
       exclude: ["Data"]),  // test data the tests read by path
+    .testTarget(
+      name: "PluginTests",
+      dependencies: [
+        "PromptSensitivityPlugin", "WorkbenchInstructions", "WorkbenchFit", "WorkbenchLM", "WorkbenchRandom",
+        "WorkbenchTensor", "WorkbenchTestSupport",
+      ]),
     .testTarget(
       name: "WorkbenchRunLogTests",
       dependencies: ["WorkbenchRunLog", "WorkbenchTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
@@ -84,7 +104,9 @@ let package = Package(
     + plugins.map {
       .target(
         name: "\($0)Plugin",
-        dependencies: ["WorkbenchKit", "WorkbenchFit", "WorkbenchTensor", "WorkbenchLM", "WorkbenchNN"]
+        dependencies: [
+          "WorkbenchKit", "WorkbenchFit", "WorkbenchTensor", "WorkbenchRandom", "WorkbenchLM", "WorkbenchNN",
+        ]
           + (pluginDependencies[$0] ?? []),
         path: "plugins/\($0)")
     },

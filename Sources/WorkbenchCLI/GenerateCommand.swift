@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WorkbenchInstructions
 import WorkbenchLM
 import WorkbenchRunLog
 import WorkbenchTensor
@@ -68,7 +69,7 @@ struct GenerateCommand: ParsableCommand {
       throw CLIError(
         "run \(record.key.prefix(8)) has no checkpoint (it is \(record.status.rawValue), or its plugin keeps no model)")
     }
-    if record.plugin == "instruction-tuning" {
+    if record.plugin == InstructionTuning.pluginID {
       return try answerSideBySide(record, runLog: runLog, tuned: URL(fileURLWithPath: artifact.path))
     }
     guard let prompt else {
@@ -100,9 +101,13 @@ struct GenerateCommand: ParsableCommand {
     guard let instruction, let input else {
       throw CLIError("run \(record.key.prefix(8)) is instruction-tuned: give --instruction and --input")
     }
-    let config = (try? JSONSerialization.jsonObject(with: Data(record.config.utf8))) as? [String: Any]
-    let suiteSeed = (config?["suite_seed"] as? Int) ?? 0
-    let tokenizer = WordTokenizer(suite: TaskSuite(seed: UInt64(suiteSeed)))
+    let config: InstructionTuningConfig
+    do {
+      config = try JSONDecoder().decode(InstructionTuningConfig.self, from: Data(record.config.utf8))
+    } catch {
+      throw CLIError("run \(record.key.prefix(8)): its logged config is not an instruction-tuning config (\(error))")
+    }
+    let tokenizer = InstructionTuning.data(config.suiteSeed).tokenizer
     let text = encoding.prompt(definition: instruction, input: input)
     let unknown = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init).filter {
       tokenizer.encode($0) == [1]

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WorkbenchInstructions
 import WorkbenchKit
 import WorkbenchLM
 

@@ -25,3 +25,28 @@ public func median(_ values: [Double]) -> Double {
   let m = sorted.count / 2
   return sorted.count % 2 == 1 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2
 }
+
+/// Spearman's rank correlation (average ranks for ties); nil when either side is constant.
+public func spearmanCorrelation(_ a: [Double], _ b: [Double]) -> Double? {
+  precondition(a.count == b.count)
+  func ranks(_ x: [Double]) -> [Double] {
+    let order = x.indices.sorted { x[$0] < x[$1] }
+    var r = [Double](repeating: 0, count: x.count)
+    var i = 0
+    while i < order.count {
+      var j = i
+      while j + 1 < order.count && x[order[j + 1]] == x[order[i]] { j += 1 }
+      for k in i...j { r[order[k]] = Double(i + j) / 2 + 1 }
+      i = j + 1
+    }
+    return r
+  }
+  let (ra, rb) = (ranks(a), ranks(b))
+  let n = Double(a.count)
+  let (ma, mb) = (ra.reduce(0, +) / n, rb.reduce(0, +) / n)
+  let cov = zip(ra, rb).map { ($0 - ma) * ($1 - mb) }.reduce(0, +)
+  let va = ra.map { ($0 - ma) * ($0 - ma) }.reduce(0, +)
+  let vb = rb.map { ($0 - mb) * ($0 - mb) }.reduce(0, +)
+  guard va > 0, vb > 0 else { return nil }
+  return cov / (va * vb).squareRoot()
+}

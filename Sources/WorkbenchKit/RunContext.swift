@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import WorkbenchRandom
 import WorkbenchRunLog
 import WorkbenchTensor
 

@@ -1,4 +1,5 @@
 import Foundation
+import WorkbenchRandom
 import WorkbenchTensor
 
 /// One swept key and the values it takes.

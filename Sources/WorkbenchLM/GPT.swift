@@ -1,4 +1,5 @@
 import Foundation
+import WorkbenchRandom
 import WorkbenchTensor
 
 /// A GPT as in the scaling-law literature and `../shared/reference/gpt-parity/README.md`: token +

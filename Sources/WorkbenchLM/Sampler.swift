@@ -1,4 +1,5 @@
 import Foundation
+import WorkbenchRandom
 import WorkbenchTensor
 
 /// How to pick each next token.

@@ -1,4 +1,5 @@
 import Foundation
+import WorkbenchRandom
 import WorkbenchTensor
 
 /// A seeded text with a known entropy rate: an order-1 Markov chain over `alphabet` symbols
@@ -19,7 +20,7 @@ public struct MarkovCorpus: Sendable {
     var generator = SeededGenerator(seed: seed, stream: "markov-corpus")
     var rows: [Double] = []
     for _ in 0..<alphabet {
-      let draws = (0..<alphabet).map { _ in Self.gamma(shape: concentration, &generator) + 1e-12 }
+      let draws = (0..<alphabet).map { _ in generator.nextGamma(concentration) + 1e-12 }
       let total = draws.reduce(0, +)
       rows += draws.map { $0 / total }
     }
@@ -67,21 +68,5 @@ public struct MarkovCorpus: Sendable {
       state = draw(transitions[(state * alphabet)..<((state + 1) * alphabet)])
     }
     return bytes
-  }
-
-  /// A Gamma(shape, 1) sample (Marsaglia–Tsang, with the shape < 1 boost).
-  static func gamma(shape: Double, _ generator: inout SeededGenerator) -> Double {
-    if shape < 1 {
-      return gamma(shape: shape + 1, &generator) * pow(max(generator.nextUnit(), 1e-300), 1 / shape)
-    }
-    let d = shape - 1.0 / 3
-    let c = 1 / (9 * d).squareRoot()
-    while true {
-      let x = generator.nextGaussian()
-      let v = pow(1 + c * x, 3)
-      if v <= 0 { continue }
-      let u = generator.nextUnit()
-      if Foundation.log(max(u, 1e-300)) < 0.5 * x * x + d - d * v + d * Foundation.log(v) { return d * v }
-    }
   }
 }

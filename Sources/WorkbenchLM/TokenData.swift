@@ -1,4 +1,5 @@
 import Foundation
+import WorkbenchRandom
 import WorkbenchTensor
 
 /// A corpus split into training and validation bytes that never overlap: validation is the last

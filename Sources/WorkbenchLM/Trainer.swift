@@ -61,15 +61,59 @@ public struct TrainingResult: Sendable {
   public var tokensPerSecond: Double
 }
 
-/// Trains a GPT on a token budget: random training windows, AdamW with clipping and a schedule,
-/// validation on fixed windows, NaN/inf detection, and checkpoints that resume bit-for-bit.
+/// One training step's rows: `batch × context` token ids and their next-token targets (a target
+/// of −1 carries no loss), and how many targets the loss is averaged over (nil: every position).
+public struct TrainingBatch: Sendable {
+  public var tokens: [Int32]
+  public var targets: [Int32]
+  public var normalizer: Int?
+
+  public init(tokens: [Int32], targets: [Int32], normalizer: Int? = nil) {
+    self.tokens = tokens
+    self.targets = targets
+    self.normalizer = normalizer
+  }
+}
+
+/// Where a trainer's rows come from: windows of a token stream (`WindowBatches`), or rows an
+/// experiment builds itself (instruction tuning packs prompts and answers, loss on answers only).
+public protocol BatchSource {
+  /// The next `batch` rows of `context` tokens.
+  mutating func next(batch: Int, context: Int) -> TrainingBatch
+  /// What a checkpoint stores so that a resumed run draws the batches it would have drawn.
+  var rawState: UInt64 { get }
+}
+
+/// Windows drawn uniformly from the training part of a token stream.
+public struct WindowBatches: BatchSource {
+  public let data: TokenData
+  public private(set) var sampler: BatchSampler
+
+  public init(data: TokenData, sampler: BatchSampler) {
+    self.data = data
+    self.sampler = sampler
+  }
+
+  public mutating func next(batch: Int, context: Int) -> TrainingBatch {
+    let (x, y) = data.windows(sampler.nextOffsets(batch: batch, data: data))
+    return TrainingBatch(tokens: x, targets: y)
+  }
+
+  public var rawState: UInt64 { sampler.generator.rawState }
+}
+
+/// Trains a GPT on a token budget: batches from a source (random training windows by default),
+/// AdamW with clipping and a schedule, validation on fixed windows, NaN/inf detection, and
+/// checkpoints that resume bit-for-bit.
 public final class Trainer {
   public let model: GPT
-  public let data: TokenData
+  /// The token stream whose validation windows are scored; nil for a trainer fed by another
+  /// source, which reports no validation loss.
+  public let data: TokenData?
   public let config: TrainingConfig
   public private(set) var step = 0
   public private(set) var tokens = 0
-  private var sampler: BatchSampler
+  private var batches: any BatchSource
   private let validation: [Int]
   /// The training losses since the last logged mean, on the device, and how many steps they are.
   private var lossSum: Tensor?
@@ -82,7 +126,7 @@ public final class Trainer {
     self.model = model
     self.data = data
     self.config = config
-    sampler = BatchSampler(seed: config.seed)
+    batches = WindowBatches(data: data, sampler: BatchSampler(seed: config.seed))
     validation = data.validationOffsets(count: config.evalWindows, seed: config.validationSeed).map {
       $0 + data.trainCount
     }
@@ -90,10 +134,20 @@ public final class Trainer {
       let checkpoint = try Checkpoint.read(from: resume, into: model)
       step = checkpoint.step
       tokens = checkpoint.tokens
-      sampler = BatchSampler(rawState: checkpoint.samplerState)
+      batches = WindowBatches(data: data, sampler: BatchSampler(rawState: checkpoint.samplerState))
       resumedLossSum = checkpoint.windowLossSum ?? 0
       stepsInSum = checkpoint.windowSteps ?? 0
     }
+  }
+
+  /// A trainer of `model` on the rows of `batches`, from the model's current weights (no
+  /// validation windows: the caller validates in `run`'s observer if it needs to).
+  public init(model: GPT, batches: any BatchSource, config: TrainingConfig) {
+    self.model = model
+    self.data = nil
+    self.config = config
+    self.batches = batches
+    validation = []
   }
 
   var backend: any Backend { model.arena.values.backend }
@@ -105,12 +159,15 @@ public final class Trainer {
   /// Mean loss over the whole validation part: windows at offsets 0, ctx, 2·ctx, …, so every
   /// validation byte after the first is predicted once (as the reference's `--eval_full`).
   public func fullValidationLoss() throws -> Double {
-    try meanLoss(over: Array(stride(from: data.trainCount, to: data.bytes.count - data.context, by: data.context)))
+    guard let data else { return .nan }
+    return try meanLoss(
+      over: Array(stride(from: data.trainCount, to: data.bytes.count - data.context, by: data.context)))
   }
 
   /// Mean loss of the windows at `offsets` (absolute), in batches, without recording a tape.
   func meanLoss(over offsets: [Int]) throws -> Double {
-    try Tape.withoutRecording {
+    guard let data else { return .nan }
+    return try Tape.withoutRecording {
       var total = 0.0
       for start in stride(from: 0, to: offsets.count, by: config.batch) {
         let chunk = Array(offsets[start..<min(start + config.batch, offsets.count)])
@@ -127,7 +184,8 @@ public final class Trainer {
   /// Runs the remaining steps. `observe` may throw (e.g. on cancellation) to stop between steps.
   /// - Throws: `TrainingDiverged` when the loss stops being finite.
   public func run(checkpoint url: URL? = nil, observe: (TrainingEvent) throws -> Void) throws -> TrainingResult {
-    let tokensPerStep = config.batch * data.context
+    let context = model.config.context
+    let tokensPerStep = config.batch * context
     let lossSum = Tensor.zeros([], on: backend)
     if resumedLossSum != 0 { backend.execute(.fill(lossSum.view, resumedLossSum)) }
     resumedLossSum = 0
@@ -137,7 +195,7 @@ public final class Trainer {
     var trainingSeconds = 0.0
     var trainedTokens = 0
     var recentRate = 0.0
-    if step >= config.steps {
+    if step >= config.steps && data != nil {
       // Resumed from a checkpoint taken after the last step: only the final evaluation is left.
       lastValidation = try validationLoss()
     }
@@ -145,13 +203,12 @@ public final class Trainer {
       try observe(
         .progress(step: step, steps: config.steps, loss: lastTrain.isNaN ? nil : lastTrain, tokensPerSecond: recentRate)
       )
-      let offsets = sampler.nextOffsets(batch: config.batch, data: data)
-      let (x, y) = data.windows(offsets)
+      let rows = batches.next(batch: config.batch, context: context)
       let started = Date()
-      let tokens = Tensor(ids: x, shape: [config.batch, data.context], on: backend)
-      let targets = Tensor(ids: y, shape: [config.batch, data.context], on: backend)
+      let tokens = Tensor(ids: rows.tokens, shape: [config.batch, context], on: backend)
+      let targets = Tensor(ids: rows.targets, shape: [config.batch, context], on: backend)
       let tape = Tape()
-      let loss = tape.record { model.loss(tokens, targets: targets) }
+      let loss = tape.record { model.loss(tokens, targets: targets, normalizer: rows.normalizer) }
       model.arena.zeroGradients()
       tape.backward(loss)
       config.optimizer.step(model.arena, step: step, totalSteps: config.steps)
@@ -173,7 +230,7 @@ public final class Trainer {
       trainingSeconds += seconds
       trainedTokens += tokensPerStep
       recentRate = Double(tokensPerStep) / max(seconds, 1e-9)
-      if (config.evalEvery > 0 && step % config.evalEvery == 0) || last {
+      if data != nil, (config.evalEvery > 0 && step % config.evalEvery == 0) || last {
         lastValidation = try validationLoss()
         guard lastValidation.isFinite else { throw TrainingDiverged(step: step, loss: lastValidation) }
         try observe(.validationLoss(step: step, loss: lastValidation, tokens: self.tokens))
@@ -192,7 +249,7 @@ public final class Trainer {
   /// Writes the state needed to continue this run exactly.
   public func saveCheckpoint(to url: URL) throws {
     try Checkpoint(
-      model: model.config, step: step, adamStep: model.arena.step, samplerState: sampler.generator.rawState,
+      model: model.config, step: step, adamStep: model.arena.step, samplerState: batches.rawState,
       tokens: tokens, arenaCount: model.arena.count,
       windowLossSum: stepsInSum > 0 ? lossSum?.item() : nil, windowSteps: stepsInSum > 0 ? stepsInSum : nil
     ).write(model, to: url)

@@ -1,5 +1,6 @@
 import Foundation
 import WorkbenchNN
+import WorkbenchRandom
 import WorkbenchTensor
 
 /// `workbench bench train`: the same measurement as `../shared/bench/ref_gpt_train.py` — median

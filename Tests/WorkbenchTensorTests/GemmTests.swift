@@ -1,4 +1,5 @@
 import Testing
+import WorkbenchRandom
 import WorkbenchTensor
 
 /// Shapes that cover whole tiles, every kind of edge, K across several 256-deep slices and

@@ -1,5 +1,6 @@
 import Foundation
 import WorkbenchFit
+import WorkbenchInstructions
 import WorkbenchKit
 import WorkbenchLM
 import WorkbenchRunLog

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import WorkbenchInstructions
 import WorkbenchKit
 import WorkbenchLM
 import WorkbenchRunLog
@@ -17,8 +17,8 @@ import WorkbenchTensor
 public struct InstructionTuningPlugin: ExperimentPlugin {
   public typealias Config = InstructionTuningConfig
 
-  public static let id = "instruction-tuning"
-  public static let version = "4"
+  public static let id = InstructionTuning.pluginID
+  public static let version = InstructionTuning.version
   public static let summary =
     "Instruction tuning on I distinct instructions; generalisation to unseen ones vs I and size"
   public static let configKeys = [
@@ -58,7 +58,7 @@ public struct InstructionTuningPlugin: ExperimentPlugin {
   public init() {}
 
   public func plan(_ config: Config, seed: Int) throws -> [RunSpec<Config>] {
-    let suite = Self.suite(config.suiteSeed)
+    let suite = InstructionTuning.suite(config.suiteSeed)
     let seen = suite.seenInstructions
     guard config.instructions >= 0, config.instructions <= seen else {
       throw ConfigIssue(
@@ -109,24 +109,6 @@ public struct InstructionTuningPlugin: ExperimentPlugin {
     return runs
   }
 
-  /// Suites and their data, built once per process.
-  private static let cache = Mutex<[Int: InstructionData]>([:])
-
-  static func suite(_ seed: Int) -> TaskSuite { data(seed).suite }
-
-  public static func data(_ seed: Int) -> InstructionData {
-    if let data = cache.withLock({ $0[seed] }) { return data }
-    let data = InstructionData(suite: TaskSuite(seed: UInt64(seed)))
-    cache.withLock { $0[seed] = data }
-    return data
-  }
-
-  public static func gptConfig(_ config: Config, _ data: InstructionData) -> GPTConfig {
-    GPTConfig(
-      layers: config.model.layers, width: config.model.width, heads: config.model.heads, context: data.context,
-      vocabulary: data.tokenizer.vocabulary)
-  }
-
   /// The tiers a run is scored on, with their instructions: the tuned ones (a sample) and the
   /// suite's samples of the unseen tiers.
   static func evaluationTiers(_ config: Config, suite: TaskSuite, tuned: [InstructionTask]) -> [(
@@ -146,10 +128,10 @@ public struct InstructionTuningPlugin: ExperimentPlugin {
 
   public func execute(_ run: RunSpec<Config>, context: RunContext) throws -> RunSummary {
     let config = run.config
-    let data = Self.data(config.suiteSeed)
+    let data = InstructionTuning.data(config.suiteSeed)
     let suite = data.suite
-    let shape = Self.gptConfig(config, data)
-    let (model, lastLoss, tuned) = try Self.train(config, seed: run.seed, context: context)
+    let shape = InstructionTuning.gptConfig(config, data)
+    let (model, lastLoss, tuned) = try InstructionTuning.train(config, seed: run.seed, context: context)
 
     // Evaluation: the tuned instructions (instance level) and every unseen tier, with the baselines.
     let evaluator = InstructionEvaluator(data: data)
@@ -176,111 +158,6 @@ public struct InstructionTuningPlugin: ExperimentPlugin {
       N: Int64(N), NTotal: Int64(shape.totalParameters), D: Int64(step * config.finetuning.batch * data.context),
       C: shape.flopsPerToken6N * Double(step * config.finetuning.batch * data.context), finalTrainLoss: lastLoss,
       finalValLoss: nil)
-  }
-
-  /// The run's model: the base (another run's model, or pretrained once per shape and pretraining seed and
-  /// shared by every I), tuned on I seen instructions and written to the run's checkpoint. Other plugins
-  /// call it to make an instruction-tuned model they need.
-  public static func train(_ config: Config, seed: Int, context: RunContext) throws -> (
-    model: GPT, lastLoss: Double?, tuned: [InstructionTask]
-  ) {
-    let data = Self.data(config.suiteSeed)
-    let shape = Self.gptConfig(config, data)
-    // The base model comes from the pretraining seed, not the run's: runs of several seeds share
-    // one base and differ in how they are tuned (the order and draw of tuning examples).
-    let pretrainingSeed = config.pretraining.seed
-    let model = GPT(shape, on: context.backend, seed: pretrainingSeed)
-    let trainer = InstructionTrainer(model: model, data: data)
-    let base = try baseCheckpoint(config, seed: pretrainingSeed, context: context)
-    // Runs in parallel (several processes, Slurm array tasks) pretrain a shared base once: the
-    // first holds the lock while it trains, the others wait for its file.
-    let pretraining = config.pretraining.steps + config.finetuning.steps
-    let pretrainedHere = try FileLock.withLock(
-      at: base.appendingPathExtension("lock"), check: { try context.checkCancellation() }
-    ) {
-      guard !FileManager.default.fileExists(atPath: base.path) else { return false }
-      try trainer.pretrain(
-        steps: config.pretraining.steps, batch: config.pretraining.batch, learningRate: config.pretraining.lr,
-        seed: UInt64(pretrainingSeed)
-      ) { step, loss in
-        try context.checkCancellation()
-        try context.log(InstructionMetricName.pretrainLoss, step: step, value: loss)
-        context.progress(step: step, of: pretraining, loss: loss)
-      }
-      try Checkpoint(
-        model: shape, step: config.pretraining.steps, adamStep: model.arena.step, samplerState: 0,
-        tokens: config.pretraining.steps * config.pretraining.batch * data.context, arenaCount: model.arena.count
-      ).write(model, to: base)
-      return true
-    }
-    if !pretrainedHere { _ = try Checkpoint.read(from: base, into: model) }
-    let total = pretrainedHere ? pretraining : config.finetuning.steps
-    try context.recordArtifact(kind: "base-checkpoint", url: base)
-    let tuned = data.suite.seenSubset(config.instructions, seed: UInt64(config.subsetSeed))
-    var lastLoss: Double?
-    let done = total - config.finetuning.steps
-    // Checkpoint selection (He et al. 2024: generalisation to held-out tasks can be transient):
-    // exact match on validation instructions, disjoint from the test ones, keeps the best weights.
-    let e = config.evaluation
-    let validation = data.suite.sample(.validation, perFamily: e.validationPerFamily)
-    let validateEvery =
-      validation.isEmpty || tuned.isEmpty
-      ? 0 : (e.validateEvery > 0 ? e.validateEvery : max(25, config.finetuning.steps / 4))
-    var best: (score: Double, step: Int, weights: [Float])?
-    let evaluator = InstructionEvaluator(data: data)
-    try trainer.finetune(
-      tasks: tuned, encodings: config.finetuning.encodings, steps: config.finetuning.steps,
-      batch: config.finetuning.batch, learningRate: config.finetuning.lr, warmup: config.finetuning.warmupSteps,
-      seed: UInt64(seed) &+ UInt64(config.subsetSeed) &* 1_000_003, testInstances: config.evaluation.instances,
-      instancesPerTask: config.finetuning.instancesPerTask, formats: config.finetuning.augmentationFormats,
-      validateEvery: validateEvery,
-      validate: { step in
-        let predictions = try evaluator.evaluate(
-          model, tasks: validation, instances: 1, encoding: e.encoding, maxTokens: e.maxTokens)
-        let score = 100 * predictions.map(\.exactMatch).reduce(0, +) / Double(predictions.count)
-        try context.log(InstructionMetricName.validation, step: step, value: score)
-        if best == nil || score > best!.score { best = (score, step, model.arena.values.toArray()) }
-      }
-    ) { step, loss in
-      try context.checkCancellation()
-      lastLoss = loss
-      try context.log(InstructionMetricName.trainLoss, step: step, value: loss)
-      context.progress(step: done + step, of: total, loss: loss)
-    }
-    if let best {
-      model.arena.values.assign(best.weights)
-      try context.log(InstructionMetricName.selectedStep, step: config.finetuning.steps, value: Double(best.step))
-    }
-    try Checkpoint(
-      model: shape, step: config.finetuning.steps, adamStep: model.arena.step, samplerState: 0,
-      tokens: config.finetuning.steps * config.finetuning.batch * data.context, arenaCount: model.arena.count
-    ).write(model, to: context.checkpointURL)
-    try context.recordArtifact(kind: "checkpoint", url: context.checkpointURL)
-    return (model, lastLoss, tuned)
-  }
-
-  /// `runs/instruction-bases/<hash>.bin`: the base model of this shape, pretraining and seed,
-  /// shared by every experiment of the log's folder (or the model of `pretraining.from_run`).
-  private static func baseCheckpoint(_ config: Config, seed: Int, context: RunContext) throws -> URL {
-    if let reference = config.pretraining.fromRun {
-      let url = try context.artifact(ofRun: reference)
-      let header = try Checkpoint.read(from: url)
-      guard header.model == Self.gptConfig(config, Self.data(config.suiteSeed)) else {
-        throw ReusedRunError(
-          "pretraining.from_run: run \(reference)'s model (\(header.model.layers) layers, width "
-            + "\(header.model.width), vocabulary \(header.model.vocabulary)) is not this run's model shape")
-      }
-      return url
-    }
-    let p = config.pretraining
-    let description =
-      "L\(config.model.layers) d\(config.model.width) h\(config.model.heads) suite\(config.suiteSeed) "
-      + "steps\(p.steps) batch\(p.batch) lr\(p.lr) seed\(seed) v\(Self.version)"
-    let hash = SeededGenerator.hash(description)
-    let folder = context.directory.deletingLastPathComponent().deletingLastPathComponent()
-      .appendingPathComponent("instruction-bases")
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    return folder.appendingPathComponent(String(format: "base-%016llx.bin", hash))
   }
 
   /// Logs the mean exact match, ROUGE-L and task-metric score (×100) of `predictions` under

@@ -1,4 +1,4 @@
-import InstructionTuningPlugin
+import WorkbenchInstructions
 import WorkbenchKit
 import WorkbenchLM
 

@@ -1,7 +1,8 @@
 import Foundation
-import InstructionTuningPlugin
+import WorkbenchInstructions
 import WorkbenchKit
 import WorkbenchLM
+import WorkbenchRandom
 import WorkbenchRunLog
 import WorkbenchTensor
 
@@ -48,7 +49,7 @@ public struct PromptSensitivityPlugin: ExperimentPlugin {
   public init() {}
 
   public func plan(_ config: Config, seed: Int) throws -> [RunSpec<Config>] {
-    let suite = InstructionTuningPlugin.data(config.checkpoints.suiteSeed).suite
+    let suite = InstructionTuning.data(config.checkpoints.suiteSeed).suite
     for name in config.probe.tasks {
       guard suite.task(named: name) != nil else {
         let family = String(name.prefix { $0 != "(" })
@@ -80,22 +81,22 @@ public struct PromptSensitivityPlugin: ExperimentPlugin {
   /// trained now (and kept as this run's checkpoint) when the log has none.
   static func model(_ config: InstructionTuningConfig, seed: Int, context: RunContext) throws -> GPT {
     let key = RunKey.make(
-      plugin: InstructionTuningPlugin.id, version: InstructionTuningPlugin.version, seed: seed,
+      plugin: InstructionTuning.pluginID, version: InstructionTuning.version, seed: seed,
       canonicalConfig: try canonicalJSON(config))
     if let url = try context.existingArtifact(ofRun: key) {
-      let data = InstructionTuningPlugin.data(config.suiteSeed)
-      let model = GPT(InstructionTuningPlugin.gptConfig(config, data), on: context.backend, seed: seed)
+      let data = InstructionTuning.data(config.suiteSeed)
+      let model = GPT(InstructionTuning.gptConfig(config, data), on: context.backend, seed: seed)
       _ = try Checkpoint.read(from: url, into: model)
       try context.recordArtifact(kind: "probed-checkpoint", url: url)
       return model
     }
-    return try InstructionTuningPlugin.train(config, seed: seed, context: context).model
+    return try InstructionTuning.train(config, seed: seed, context: context).model
   }
 
   public func execute(_ run: RunSpec<Config>, context: RunContext) throws -> RunSummary {
     let config = run.config
     let tuning = config.instructionTuning
-    let data = InstructionTuningPlugin.data(tuning.suiteSeed)
+    let data = InstructionTuning.data(tuning.suiteSeed)
     let suite = data.suite
     let model = try Self.model(tuning, seed: run.seed, context: context)
     let probe = PromptProbe(model: model, data: data)

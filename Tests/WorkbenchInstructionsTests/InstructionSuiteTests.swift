@@ -1,6 +1,8 @@
 import Foundation
 import Testing
+import WorkbenchInstructions
 import WorkbenchLM
+import WorkbenchRandom
 import WorkbenchTensor
 
 private let suite = TaskSuite(seed: 0)

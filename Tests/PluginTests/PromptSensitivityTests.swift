@@ -1,6 +1,10 @@
 import Foundation
+import PromptSensitivityPlugin
 import Testing
+import WorkbenchFit
+import WorkbenchInstructions
 import WorkbenchLM
+import WorkbenchRandom
 import WorkbenchTensor
 
 private let suite = TaskSuite(seed: 0)

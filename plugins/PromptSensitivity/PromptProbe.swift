@@ -1,4 +1,7 @@
 import Foundation
+import WorkbenchInstructions
+import WorkbenchLM
+import WorkbenchRandom
 import WorkbenchTensor
 
 /// One way to prompt a task: a format, a definition wording and demonstrations in order.
@@ -293,49 +296,10 @@ public struct FormatSearch {
 }
 
 extension SeededGenerator {
-  /// A Gamma(shape, 1) sample (Marsaglia and Tsang 2000; shape < 1 by the boost u^(1/shape)).
-  mutating func nextGamma(_ shape: Double) -> Double {
-    if shape < 1 { return nextGamma(shape + 1) * pow(max(nextUnit(), .leastNonzeroMagnitude), 1 / shape) }
-    let d = shape - 1.0 / 3
-    let c = 1 / (9 * d).squareRoot()
-    while true {
-      let x = nextGaussian()
-      let v = pow(1 + c * x, 3)
-      guard v > 0 else { continue }
-      let u = max(nextUnit(), .leastNonzeroMagnitude)
-      if log(u) < 0.5 * x * x + d - d * v + d * log(v) { return d * v }
-    }
-  }
-
   /// A Beta(a, b) sample.
   mutating func nextBeta(_ a: Double, _ b: Double) -> Double {
     let x = nextGamma(a)
     let y = nextGamma(b)
     return x / (x + y)
   }
-}
-
-/// Spearman's rank correlation (average ranks for ties); nil when either side is constant.
-public func spearmanCorrelation(_ a: [Double], _ b: [Double]) -> Double? {
-  precondition(a.count == b.count)
-  func ranks(_ x: [Double]) -> [Double] {
-    let order = x.indices.sorted { x[$0] < x[$1] }
-    var r = [Double](repeating: 0, count: x.count)
-    var i = 0
-    while i < order.count {
-      var j = i
-      while j + 1 < order.count && x[order[j + 1]] == x[order[i]] { j += 1 }
-      for k in i...j { r[order[k]] = Double(i + j) / 2 + 1 }
-      i = j + 1
-    }
-    return r
-  }
-  let (ra, rb) = (ranks(a), ranks(b))
-  let n = Double(a.count)
-  let (ma, mb) = (ra.reduce(0, +) / n, rb.reduce(0, +) / n)
-  let cov = zip(ra, rb).map { ($0 - ma) * ($1 - mb) }.reduce(0, +)
-  let va = ra.map { ($0 - ma) * ($0 - ma) }.reduce(0, +)
-  let vb = rb.map { ($0 - mb) * ($0 - mb) }.reduce(0, +)
-  guard va > 0, vb > 0 else { return nil }
-  return cov / (va * vb).squareRoot()
 }

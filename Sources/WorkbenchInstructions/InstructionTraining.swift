@@ -1,4 +1,6 @@
+import WorkbenchLM
 import WorkbenchNN
+import WorkbenchRandom
 import WorkbenchTensor
 
 /// Turns the suite into token rows: pretraining text (definitions and inputs, no answers) and
@@ -140,6 +142,30 @@ public enum PretrainingText: CaseIterable, Sendable {
   }
 }
 
+/// Training rows made one at a time (pretraining text, packed tuning examples), as a trainer's
+/// batch source: the loss is averaged over the answer tokens the rows hold.
+struct PackedRows: BatchSource {
+  let row: () -> (tokens: [Int32], targets: [Int32], weight: Int)
+
+  func next(batch: Int, context: Int) -> TrainingBatch {
+    var rows = TrainingBatch(tokens: [], targets: [], normalizer: 0)
+    rows.tokens.reserveCapacity(batch * context)
+    rows.targets.reserveCapacity(batch * context)
+    var weight = 0
+    for _ in 0..<batch {
+      let r = row()
+      rows.tokens += r.tokens
+      rows.targets += r.targets
+      weight += r.weight
+    }
+    rows.normalizer = max(1, weight)
+    return rows
+  }
+
+  /// Instruction runs are not resumed part-way: nothing to store.
+  var rawState: UInt64 { 0 }
+}
+
 /// Pretraining and instruction tuning of a GPT on the suite.
 public final class InstructionTrainer {
   public let model: GPT
@@ -150,38 +176,18 @@ public final class InstructionTrainer {
     self.data = data
   }
 
-  /// Runs `steps` AdamW steps on rows from `row`; `observe(step, loss)` sees the mean loss of
-  /// every `every`-th step (reading it synchronises the device) and may throw to stop.
+  /// Runs `steps` AdamW steps through `Trainer` on rows from `row`; `observe(step, loss)` sees
+  /// the mean loss of every `every` steps (reading it synchronises the device) and may throw to stop.
   func train(
     steps: Int, batch: Int, optimizer: AdamW, every: Int,
-    row: () -> (tokens: [Int32], targets: [Int32], weight: Int),
+    row: @escaping () -> (tokens: [Int32], targets: [Int32], weight: Int),
     observe: (Int, Double) throws -> Void
   ) throws {
-    let backend = model.arena.values.backend
-    let context = data.context
-    for step in 0..<steps {
-      var ids: [Int32] = []
-      var targets: [Int32] = []
-      var weight = 0
-      ids.reserveCapacity(batch * context)
-      for _ in 0..<batch {
-        let r = row()
-        ids += r.tokens
-        targets += r.targets
-        weight += r.weight
-      }
-      let tokens = Tensor(ids: ids, shape: [batch, context], on: backend)
-      let goals = Tensor(ids: targets, shape: [batch, context], on: backend)
-      let tape = Tape()
-      let loss = tape.record { model.loss(tokens, targets: goals, normalizer: max(1, weight)) }
-      model.arena.zeroGradients()
-      tape.backward(loss)
-      optimizer.step(model.arena, step: step, totalSteps: steps)
-      if (step + 1) % every == 0 || step + 1 == steps {
-        let value = Double(loss.item())
-        try backend.synchronize()
-        try observe(step + 1, value)
-      }
+    let trainer = Trainer(
+      model: model, batches: PackedRows(row: row),
+      config: TrainingConfig(batch: batch, steps: steps, optimizer: optimizer, logEvery: every))
+    _ = try trainer.run { event in
+      if case .trainLoss(let step, let loss, _) = event { try observe(step, loss) }
     }
   }
 
@@ -191,6 +197,7 @@ public final class InstructionTrainer {
   ) throws {
     var g = SeededGenerator(suiteSeed: seed ^ 0x9E7_2A1)
     let optimizer = AdamW(schedule: .cosine(peak: learningRate, warmup: min(50, steps / 10)))
+    let data = data
     try train(
       steps: steps, batch: batch, optimizer: optimizer, every: 25,
       row: {

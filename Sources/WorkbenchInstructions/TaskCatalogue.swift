@@ -1,4 +1,4 @@
-import WorkbenchTensor
+import WorkbenchRandom
 
 /// The families of workbench's instruction suite (version 2): operations on short lists of
 /// letters whose arguments — letters, letter pairs, letter sets — are written into the

@@ -40,6 +40,20 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     let v = nextUnit()
     return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
   }
+
+  /// A Gamma(shape, 1) sample (Marsaglia and Tsang 2000; shape < 1 by the boost u^(1/shape)).
+  public mutating func nextGamma(_ shape: Double) -> Double {
+    if shape < 1 { return nextGamma(shape + 1) * pow(max(nextUnit(), .leastNonzeroMagnitude), 1 / shape) }
+    let d = shape - 1.0 / 3
+    let c = 1 / (9 * d).squareRoot()
+    while true {
+      let x = nextGaussian()
+      let v = pow(1 + c * x, 3)
+      guard v > 0 else { continue }
+      let u = max(nextUnit(), .leastNonzeroMagnitude)
+      if log(u) < 0.5 * x * x + d - d * v + d * log(v) { return d * v }
+    }
+  }
 }
 
 #if canImport(Glibc)

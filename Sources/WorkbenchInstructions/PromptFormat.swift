@@ -1,4 +1,4 @@
-import WorkbenchTensor
+import WorkbenchRandom
 
 /// A prompt format from a grammar after FormatSpread's (Sclar et al. 2023): the same content —
 /// definition, k demonstrations and the query — with other field names, casing, separators,

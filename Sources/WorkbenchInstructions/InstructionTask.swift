@@ -1,4 +1,4 @@
-import WorkbenchTensor
+import WorkbenchRandom
 
 /// The schema of an instruction task, as Super-NaturalInstructions writes its tasks: a definition
 /// (in several paraphrases), positive examples with explanations, negative examples, and

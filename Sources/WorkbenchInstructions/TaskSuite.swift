@@ -1,4 +1,4 @@
-import WorkbenchTensor
+import WorkbenchRandom
 
 /// workbench's instruction-task suite: every task of the catalogue, generated from a seed (nothing
 /// is downloaded), with the split that decides what a model is tuned on and what measures

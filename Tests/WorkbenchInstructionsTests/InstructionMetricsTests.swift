@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WorkbenchInstructions
 import WorkbenchLM
 
 /// The test vectors of ../shared/reference/instruction-eval.md §5.2 (computed there with

@@ -1,4 +1,4 @@
-import WorkbenchTensor
+import WorkbenchRandom
 
 /// The categories of the suite, after Super-NaturalInstructions' evaluation categories.
 public enum TaskCategory: String, CaseIterable, Sendable, Codable {

@@ -1,0 +1,26 @@
+/// The names of every metric an instruction-tuning run writes to the log, declared once: `execute`
+/// writes them and the analysis (and the README's queries) read them through these.
+public enum InstructionMetricName {
+  /// The tiers a run is scored on, in the order the analysis prints them.
+  public static let tiers = ["seen", "unseen-binding", "unseen-family", "unseen-category"]
+  /// The baselines scored beside the model (nearest-seen only where the family has tuned instructions).
+  public static let baselines = ["copy-input", "copy-demo-output", "majority-label", "nearest-seen"]
+  /// The scores of a group of answers.
+  public static let scores = ["exact_match", "rouge_l", "score"]
+
+  public static let pretrainLoss = "pretrain_loss"
+  public static let trainLoss = "train_loss"
+  /// Exact match on validation instructions, by tuning step.
+  public static let validation = "validation.exact_match"
+  /// The tuning step whose weights the run kept.
+  public static let selectedStep = "selected_step"
+
+  /// `score.<tier>`: the prefix of a tier's scores (`.exact_match`, `.category.<c>.rouge_l`, …).
+  public static func model(_ tier: String) -> String { "score.\(tier)" }
+  /// `baseline.<name>.<tier>`.
+  public static func baseline(_ name: String, _ tier: String) -> String { "baseline.\(name).\(tier)" }
+  /// A score of a prefix: `score.seen.exact_match`.
+  public static func score(_ prefix: String, _ score: String) -> String { "\(prefix).\(score)" }
+  /// How many test answers a tier's scores average over.
+  public static func answers(_ prefix: String) -> String { "\(prefix).answers" }
+}
