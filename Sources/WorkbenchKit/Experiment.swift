@@ -87,6 +87,12 @@ public struct ResolvedExperiment: Sendable {
       try decoding.rejectUnknownKeys()
       header = header ?? pointHeader
       for run in planned where seen.insert(run.key).inserted { runs.append(run) }
+      guard runs.count <= ConfigLimits.runs else {
+        throw ConfigError(
+          .invalidValue, at: tree.location,
+          "the experiment plans more than \(ConfigLimits.spelled(ConfigLimits.runs)) runs (sweep points × the "
+            + "runs \(plugin.id) makes of each); one experiment file plans at most that many")
+      }
     }
     guard let header else { throw ConfigError(.invalidValue, at: tree.location, "the sweep has no points") }
     guard header.retries >= 0 else {

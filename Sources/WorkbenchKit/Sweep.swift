@@ -74,6 +74,22 @@ public enum SweepExpansion {
       gridAxes.append(axis)
     }
 
+    // Count before materialising: a file may ask for more points than memory holds.
+    var total = randomParameters.isEmpty ? 1 : count
+    var overflow = false
+    for axis in gridAxes where !overflow {
+      (total, overflow) = total.multipliedReportingOverflow(by: axis.values.count)
+    }
+    if overflow || total > ConfigLimits.runs {
+      let factors =
+        gridAxes.map { "\($0.values.count) values of \($0.path)" }
+        + (randomParameters.isEmpty ? [] : ["count \(count)"])
+      throw ConfigError(
+        .invalidValue, at: block?.location ?? gridAxes.first.flatMap { base.value(at: $0.path)?.location },
+        "the sweep expands to \(overflow ? "more than \(Int.max)" : ConfigLimits.spelled(total)) runs ("
+          + factors.joined(separator: " × ") + "); one experiment file plans at most "
+          + "\(ConfigLimits.spelled(ConfigLimits.runs)) runs")
+    }
     var points = [SweepPoint(tree: base, assignments: [])]
     for axis in gridAxes {
       points = points.flatMap { point in

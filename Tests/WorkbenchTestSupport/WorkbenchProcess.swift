@@ -99,3 +99,57 @@ public func eventually(timeout: TimeInterval = 30, _ condition: () throws -> Boo
   }
   return try condition()
 }
+
+/// What a finished process cost: its peak resident memory and its wall time.
+public struct ProcessCost: Sendable {
+  public var peakResidentBytes: Int
+  public var seconds: Double
+}
+
+extension WorkbenchProcess {
+  /// Runs `workbench arguments…` in `directory` to completion and measures that process alone
+  /// (`wait4` gives the child's own peak resident set size, not the test process's).
+  public static func measure(_ arguments: [String], in directory: URL) throws -> (ProcessResult, ProcessCost) {
+    let id = UUID().uuidString.prefix(8)
+    let out = directory.appendingPathComponent(".stdout-\(id)")
+    let err = directory.appendingPathComponent(".stderr-\(id)")
+    var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, out.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_addopen(&actions, 2, err.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    // Run in `directory`: the child changes into it through a shell-free `cd` of its own.
+    let argv = ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory.path, binary.path] + arguments
+    var environment = ProcessInfo.processInfo.environment
+    environment.removeValue(forKey: "WORKBENCH_LOG")
+    environment["NO_COLOR"] = "1"
+    let envp = environment.map { "\($0.key)=\($0.value)" }
+    var pid: pid_t = 0
+    let started = Date()
+    let spawned = withCStrings(argv) { cArgv in
+      withCStrings(envp) { cEnv in posix_spawn(&pid, "/bin/sh", &actions, nil, cArgv, cEnv) }
+    }
+    guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EIO) }
+    var status: Int32 = 0
+    var usage = rusage()
+    while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+    let seconds = Date().timeIntervalSince(started)
+    let stdout = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+    let stderr = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
+    try? FileManager.default.removeItem(at: out)
+    try? FileManager.default.removeItem(at: err)
+    let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    return (
+      ProcessResult(status: exit, stdout: stdout, stderr: stderr),
+      ProcessCost(peakResidentBytes: usage.ru_maxrss * 1024, seconds: seconds)
+    )
+  }
+}
+
+/// Calls `body` with `strings` as a NULL-terminated C array.
+private func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
+  let pointers = strings.map { strdup($0) } + [nil]
+  defer { pointers.forEach { free($0) } }
+  return body(pointers)
+}

@@ -68,7 +68,9 @@ public struct InstructionTuningPlugin: ExperimentPlugin {
     guard m.layers >= 1, m.width >= 8, m.heads >= 1, m.width % m.heads == 0 else {
       throw ConfigIssue(["model"], "needs n_layer ≥ 1, d_model ≥ 8 and n_head dividing d_model")
     }
-    guard (m.seeds ?? 1) >= 1 else { throw ConfigIssue(["model", "seeds"], "must be at least 1") }
+    guard (1...ConfigLimits.runs).contains(m.seeds ?? 1) else {
+      throw ConfigIssue(["model", "seeds"], "must be 1…\(ConfigLimits.runs) (the runs one file may plan)")
+    }
     for (key, value) in [
       ("pretraining.steps", config.pretraining.steps), ("pretraining.batch", config.pretraining.batch),
       ("finetuning.batch", config.finetuning.batch), ("evaluation.instances", config.evaluation.instances),
