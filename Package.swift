@@ -47,7 +47,9 @@ let package = Package(
     .target(
       name: "WorkbenchInstructions",
       dependencies: ["WorkbenchKit", "WorkbenchLM", "WorkbenchNN", "WorkbenchTensor", "WorkbenchRandom"]),
-    .target(name: "WorkbenchLM", dependencies: ["WorkbenchNN", "WorkbenchTensor", "WorkbenchRandom", "CZlib"]),
+    .target(
+      name: "WorkbenchLM",
+      dependencies: ["WorkbenchNN", "WorkbenchTensor", "WorkbenchRandom", "CWorkbenchKernels", "CZlib"]),
     .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
     .target(name: "WorkbenchNN", dependencies: ["WorkbenchTensor"]),
     .target(name: "WorkbenchTensor", dependencies: ["WorkbenchRandom", "CWorkbenchKernels"]),
@@ -58,6 +60,7 @@ let package = Package(
     // SPIRV-Tools are Debian 12's static archives, linked in the order they depend on each other.
     .target(
       name: "CVulkanCompute",
+      dependencies: ["CWorkbenchKernels"],  // the checksum of its cache files
       exclude: [],
       cSettings: [.unsafeFlags(["-O2", "-std=gnu2x", "-Wno-c23-extensions"])],
       linkerSettings: [
@@ -80,7 +83,9 @@ let package = Package(
     .testTarget(name: "WorkbenchTensorTests", dependencies: ["WorkbenchTensor", "WorkbenchTestSupport"]),
     .testTarget(
       name: "WorkbenchVulkanTests", dependencies: ["WorkbenchVulkan", "WorkbenchTensor", "WorkbenchTestSupport"]),
-    .testTarget(name: "WorkbenchLMTests", dependencies: ["WorkbenchLM", "WorkbenchNN", "WorkbenchTestSupport"]),
+    .testTarget(
+      name: "WorkbenchLMTests",
+      dependencies: ["WorkbenchLM", "WorkbenchNN", "CWorkbenchKernels", "WorkbenchTestSupport"]),
     .testTarget(
       name: "WorkbenchInstructionsTests",
       dependencies: ["WorkbenchInstructions", "WorkbenchLM", "WorkbenchRandom", "WorkbenchTestSupport"],

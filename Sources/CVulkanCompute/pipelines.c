@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "wb_kernels.h"
 
 static pthread_once_t glslang_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t glslang_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -50,7 +51,33 @@ static void *read_file(const char *path, size_t *size) {
   return data;
 }
 
-// Writes through a temporary file and a rename, so a reader never sees half a file.
+// Cache files end with "wbck" and the checksum of the bytes before them (`wb_checksum`): a
+// damaged or cut cache file is not handed to glslang's consumer or the driver, it is rebuilt.
+static const char trailer_tag[4] = {'w', 'b', 'c', 'k'};
+
+// Reads a cache file written by write_file: its contents without the trailer, or NULL when the
+// file is missing, damaged or from before the trailer.
+static void *read_cache_file(const char *path, size_t *size) {
+  size_t length = 0;
+  unsigned char *data = read_file(path, &length);
+  *size = 0;
+  if (!data) return NULL;
+  if (length < 8 || memcmp(data + length - 8, trailer_tag, 4) != 0) {
+    free(data);
+    return NULL;
+  }
+  uint32_t stored = 0;
+  for (int k = 0; k < 4; k++) stored |= (uint32_t)data[length - 4 + k] << (8 * k);
+  if (wb_checksum(data, length - 8) != stored) {
+    free(data);
+    return NULL;
+  }
+  *size = length - 8;
+  return data;
+}
+
+// Writes through a temporary file and a rename, so a reader never sees half a file; the
+// checksum trailer follows the bytes.
 static void write_file(const char *dir, const char *name, const void *data, size_t size) {
   if (!dir) return;
   make_directories(dir);
@@ -59,7 +86,11 @@ static void write_file(const char *dir, const char *name, const void *data, size
   snprintf(temporary, sizeof temporary, "%s.%d.tmp", path, (int)getpid());
   FILE *file = fopen(temporary, "wb");
   if (!file) return;
-  int ok = fwrite(data, 1, size, file) == size;
+  uint32_t sum = wb_checksum(data, size);
+  unsigned char trailer[8];
+  memcpy(trailer, trailer_tag, 4);
+  for (int k = 0; k < 4; k++) trailer[4 + k] = (unsigned char)(sum >> (8 * k));
+  int ok = fwrite(data, 1, size, file) == size && fwrite(trailer, 1, 8, file) == 8;
   ok = fclose(file) == 0 && ok;
   if (ok) rename(temporary, path);
   else unlink(temporary);
@@ -116,7 +147,7 @@ wbvk_status wbvk_compile(const wbvk_context *ctx, const char *name, const char *
     char path[1200];
     snprintf(path, sizeof path, "%s/%s", ctx->cache_dir, file);
     size_t size = 0;
-    uint32_t *cached = read_file(path, &size);
+    uint32_t *cached = read_cache_file(path, &size);
     if (cached && size >= 20 && size % 4 == 0 && cached[0] == 0x07230203u) {
       free(text);
       *words = cached;
@@ -209,7 +240,7 @@ wbvk_status wbvk_pipelines_create(wbvk_context *ctx) {
   if (ctx->cache_dir) {
     char path[1200];
     snprintf(path, sizeof path, "%s/%s", ctx->cache_dir, cache_name(ctx));
-    data = read_file(path, &size);
+    data = read_cache_file(path, &size);
   }
   VkPipelineCacheCreateInfo cache = {.sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO,
                                      .initialDataSize = size,

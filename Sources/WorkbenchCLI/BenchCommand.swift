@@ -5,7 +5,9 @@ import WorkbenchKit
 struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench", abstract: "Benchmarks that print a table.",
-    subcommands: [BenchTrainCommand.self, BenchOpsCommand.self, BenchMatmulCommand.self, LogBench.self])
+    subcommands: [
+      BenchTrainCommand.self, BenchOpsCommand.self, BenchMatmulCommand.self, LogBench.self, BenchCheckpointCommand.self,
+    ])
 
   struct LogBench: ParsableCommand {
     static let configuration = CommandConfiguration(

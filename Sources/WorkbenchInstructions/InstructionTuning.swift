@@ -68,7 +68,18 @@ public enum InstructionTuning {
       ).write(model, to: base)
       return true
     }
-    if !pretrainedHere { _ = try Checkpoint.read(from: base, into: model) }
+    if !pretrainedHere {
+      do {
+        _ = try Checkpoint.read(from: base, into: model)
+      } catch let error as CheckpointError where error.damaged {
+        // A damaged shared base is set aside: the next run pretrains it again.
+        let kept = Checkpoint.setAside(base)
+        throw CheckpointError(
+          "\(error.description); set aside as \(kept.lastPathComponent): run the experiment again to pretrain the base "
+            + "anew",
+          damaged: true)
+      }
+    }
     let total = pretrainedHere ? pretraining : config.finetuning.steps
     try context.recordArtifact(kind: "base-checkpoint", url: base)
     let tuned = data.suite.seenSubset(config.instructions, seed: UInt64(config.subsetSeed))

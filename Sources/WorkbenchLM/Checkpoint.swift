@@ -1,11 +1,17 @@
+internal import CWorkbenchKernels
 import Foundation
+import Synchronization
 import WorkbenchTensor
 
 /// Everything a training run needs to continue bit-for-bit: the parameters, AdamW's moments and
 /// step, the batch sampler's state and the step reached, in one file written atomically.
 ///
-/// Layout: the line `workbench-checkpoint 1`, a little-endian UInt32 header length, the JSON
-/// header, then the arena's values, first moments and second moments as little-endian float32.
+/// Layout: the line `workbench-checkpoint 2`, a little-endian UInt32 header length, the JSON
+/// header, the arena's values, first moments and second moments as little-endian float32, and a
+/// little-endian checksum of every byte before it (`wb_checksum`: CRC-32C per 64 KiB block, then of
+/// the block CRCs), checked before anything else is read: a flipped
+/// bit, a patched range or a cut copy is an error naming the file, never weights loaded in
+/// silence. Version 1 files (no CRC) still load, with a one-line notice.
 public struct Checkpoint: Codable, Sendable, Equatable {
   public var model: GPTConfig
   /// Optimizer steps taken (the next step to run).
@@ -21,7 +27,9 @@ public struct Checkpoint: Codable, Sendable, Equatable {
   public var windowLossSum: Float?
   public var windowSteps: Int?
 
-  static let magic = Data("workbench-checkpoint 1\n".utf8)
+  static let magic = Data("workbench-checkpoint 2\n".utf8)
+  /// The first version, without a checksum.
+  static let magicVersion1 = Data("workbench-checkpoint 1\n".utf8)
 
   public init(
     model: GPTConfig, step: Int, adamStep: Int, samplerState: UInt64, tokens: Int, arenaCount: Int,
@@ -47,6 +55,8 @@ public struct Checkpoint: Codable, Sendable, Equatable {
     for tensor in [gpt.arena.values, gpt.arena.moments.m, gpt.arena.moments.v] {
       tensor.toArray().withUnsafeBytes { data.append(contentsOf: $0) }
     }
+    var crc = Self.checksum(data[...]).littleEndian
+    data.append(Data(bytes: &crc, count: 4))
     try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
     let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
     try data.write(to: temporary)
@@ -57,24 +67,52 @@ public struct Checkpoint: Codable, Sendable, Equatable {
   }
 
   /// Reads the header of a checkpoint file and loads its arena into `gpt` (when given).
-  /// - Throws: `CorpusError`-style `CheckpointError` naming the file when it is not a checkpoint
-  ///   or does not fit the model.
+  /// - Throws: `CheckpointError` naming the file when it is not a checkpoint, is damaged (its
+  ///   checksum does not match its bytes) or does not fit the model.
   public static func read(from url: URL, into gpt: GPT? = nil) throws -> Checkpoint {
     guard let data = FileManager.default.contents(atPath: url.path) else {
       throw CheckpointError("cannot read checkpoint \(url.path)")
     }
-    guard data.starts(with: magic), data.count >= magic.count + 4 else {
-      throw CheckpointError("\(url.path) is not a workbench checkpoint")
+    return try read(data, from: url, into: gpt)
+  }
+
+  /// `read(from:into:)` of a file's bytes already in memory.
+  static func read(_ data: Data, from url: URL, into gpt: GPT?) throws -> Checkpoint {
+    let checksummed = data.starts(with: magic)
+    guard checksummed || data.starts(with: magicVersion1) else {
+      throw CheckpointError("\(url.path) is not a workbench checkpoint (or its first line is damaged)", damaged: true)
+    }
+    let trailer = checksummed ? 4 : 0
+    guard data.count >= magic.count + 4 + trailer else {
+      throw CheckpointError("checkpoint \(url.path) is truncated", damaged: true)
+    }
+    let end = data.endIndex - trailer
+    if checksummed {
+      let stored = data[end...].withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }.littleEndian
+      guard checksum(data[..<end]) == stored else {
+        throw CheckpointError(
+          "checkpoint \(url.path) is damaged: its bytes no longer match the checksum written with them", damaged: true)
+      }
+    } else {
+      Self.noticeUnverified(url)
     }
     let lengthStart = data.startIndex + magic.count
     let length = Int(
       data[lengthStart..<(lengthStart + 4)].withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }.littleEndian)
     let headerStart = lengthStart + 4
-    guard data.count >= magic.count + 4 + length else { throw CheckpointError("checkpoint \(url.path) is truncated") }
-    let header = try JSONDecoder().decode(Checkpoint.self, from: data[headerStart..<(headerStart + length)])
+    guard end - headerStart >= length else {
+      throw CheckpointError("checkpoint \(url.path) is truncated", damaged: true)
+    }
+    let header: Checkpoint
+    do {
+      header = try JSONDecoder().decode(Checkpoint.self, from: data[headerStart..<(headerStart + length)])
+    } catch {
+      throw CheckpointError("checkpoint \(url.path) has an unreadable header", damaged: true)
+    }
     let payload = headerStart + length
-    guard data.count == magic.count + 4 + length + 3 * header.arenaCount * 4 else {
-      throw CheckpointError("checkpoint \(url.path) is truncated or has extra bytes")
+    guard header.arenaCount >= 0, header.arenaCount <= (end - payload) / 12, end - payload == 3 * header.arenaCount * 4
+    else {
+      throw CheckpointError("checkpoint \(url.path) is truncated or has extra bytes", damaged: true)
     }
     if let gpt {
       guard gpt.config == header.model, gpt.arena.count == header.arenaCount else {
@@ -91,10 +129,43 @@ public struct Checkpoint: Codable, Sendable, Equatable {
     }
     return header
   }
+
+  /// Moves a damaged checkpoint out of the way, to `<name>.damaged` beside it (replacing an older
+  /// one), so that the run it belonged to starts over instead of failing on it again; the bytes are
+  /// kept for inspection. Returns the new place.
+  @discardableResult
+  public static func setAside(_ url: URL) -> URL {
+    let kept = url.appendingPathExtension("damaged")
+    _ = rename(url.path, kept.path)
+    return kept
+  }
+
+  /// The checksum of `bytes` (CRC-32C of each 64 KiB block, then of the block CRCs).
+  static func checksum(_ bytes: Data.SubSequence) -> UInt32 {
+    bytes.withUnsafeBytes { wb_checksum($0.baseAddress, $0.count) }
+  }
+
+  /// Files already announced as loaded without a checksum (once per file and process).
+  private static let announced = Mutex<Set<String>>([])
+
+  private static func noticeUnverified(_ url: URL) {
+    guard announced.withLock({ $0.insert(url.path).inserted }) else { return }
+    FileHandle.standardError.write(
+      Data(
+        ("notice: checkpoint \(url.path) was written by an older workbench without a checksum; "
+          + "loaded unverified (it gains one when next written)\n").utf8))
+  }
 }
 
 /// A checkpoint file that cannot be used.
 public struct CheckpointError: Error, CustomStringConvertible, Sendable {
   public let description: String
-  public init(_ description: String) { self.description = description }
+  /// The file's bytes are not what was written (a checksum mismatch, a cut or a damaged header),
+  /// as opposed to a readable checkpoint of another model.
+  public let damaged: Bool
+
+  public init(_ description: String, damaged: Bool = false) {
+    self.description = description
+    self.damaged = damaged
+  }
 }

@@ -131,6 +131,39 @@ private let gemmEnvironments: [(String, [String: String])] = {
 @Suite struct MatrixKernelTests {
   /// Three training steps of a small GPT from the same seed and batches: every kernel gives the
   /// same loss (to float rounding), and each says which kernel ran.
+  @Test func damagedShaderCachesAreRebuiltNotUsed() throws {
+    let index = try #require(TestVulkan.backend).device.index
+    let shared = TemporaryDirectory()
+    let environment = ["XDG_CACHE_HOME": shared.path("cache"), "WORKBENCH_VULKAN_VALIDATION": "1"]
+    // The same run in two fresh folders asks for the same shaders: the first compiles and caches
+    // them, the second finds every cache file damaged.
+    func train() throws {
+      let folder = TemporaryDirectory()
+      folder.write("tiny.yaml", tinyModel)
+      let result = try WorkbenchProcess.run(
+        ["run", "tiny.yaml", "--device", "vulkan:\(index)"], in: folder.url, environment: environment)
+      #expect(result.status == 0, "\(result.stderr)")
+      #expect(!result.stderr.contains("validation"), "\(result.stderr)")
+    }
+    try train()
+    let cache = URL(fileURLWithPath: shared.path("cache/workbench/vulkan"))
+    let files = try FileManager.default.contentsOfDirectory(atPath: cache.path).filter { $0.hasSuffix(".spv") }
+    #expect(!files.isEmpty)
+    var originals: [String: Data] = [:]
+    for name in files {
+      let url = cache.appendingPathComponent(name)
+      var bytes = try Data(contentsOf: url)
+      originals[name] = bytes
+      // One flipped byte inside the SPIR-V words (the magic number stays intact).
+      bytes[bytes.count / 2] ^= 0xFF
+      try bytes.write(to: url)
+    }
+    try train()
+    for name in files {
+      #expect(try Data(contentsOf: cache.appendingPathComponent(name)) == originals[name], "\(name) was not rebuilt")
+    }
+  }
+
   @Test func everyMatrixKernelTrainsToTheSameLoss() throws {
     let folder = TemporaryDirectory()
     let arguments = [

@@ -73,6 +73,42 @@ private func experiment(steps: Int, name: String = "lm") -> String {
     #expect(steps.stdout == "300|3000\n")
   }
 
+  @Test func aDamagedCheckpointFailsTheResumeWithItsReasonAndTheNextRunStartsOver() throws {
+    folder.write("lm.yaml", experiment(steps: 60, name: "damage") + "\ncheckpoint_every: 20\n")
+    let first = try WorkbenchProcess.run(["run", "lm.yaml"], in: folder.url)
+    #expect(first.status == 0, "\(first.stderr)")
+    let original = try #require(try runs(in: log).first)
+    let checkpoint = folder.path("runs/damage/\(original.key)/checkpoint.bin")
+    // 64 bytes overwritten in the middle of the file, its size unchanged.
+    var bytes = try Data(contentsOf: URL(fileURLWithPath: checkpoint))
+    let size = bytes.count
+    bytes.replaceSubrange((size / 2)..<(size / 2 + 64), with: Data(repeating: 0x41, count: 64))
+    try bytes.write(to: URL(fileURLWithPath: checkpoint))
+
+    let generated = try WorkbenchProcess.run(["generate", "--experiment", "damage", "--prompt", "ab"], in: folder.url)
+    #expect(generated.status != 0)
+    #expect(generated.stderrLines.count == 1, "\(generated.stderr)")
+    #expect(generated.stderr.contains("checkpoint \(checkpoint) is damaged"), "\(generated.stderr)")
+
+    // As if the run had been interrupted after its last checkpoint: the next `run` resumes it.
+    _ = try sqlite3(log, "UPDATE run SET status = 'interrupted'")
+    let resumed = try WorkbenchProcess.run(["run", "lm.yaml"], in: folder.url)
+    #expect(resumed.status != 0)
+    let failed = try #require(try runs(in: log).first)
+    #expect(failed.status == .failed)
+    #expect(failed.error?.contains("is damaged") == true, "\(failed.error ?? "no error")")
+    #expect(failed.error?.contains("not resumed") == true)
+    #expect(!FileManager.default.fileExists(atPath: checkpoint))
+    #expect(FileManager.default.fileExists(atPath: checkpoint + ".damaged"))
+
+    // Running the experiment again trains the run from the start, to the same result as before.
+    let again = try WorkbenchProcess.run(["run", "lm.yaml"], in: folder.url)
+    #expect(again.status == 0, "\(again.stderr)")
+    let redone = try #require(try runs(in: log).first)
+    #expect(redone.status == .finished)
+    #expect(redone.finalValLoss == original.finalValLoss)
+  }
+
   @Test func aMissingCorpusIsAConfigErrorNamingThePath() throws {
     folder.write(
       "bad.yaml",

@@ -117,7 +117,18 @@ public struct GPTTrainingPlugin: ExperimentPlugin {
     let gpt = GPT(model, on: backend, seed: seed)
     let checkpoint = context.checkpointURL
     let resuming = FileManager.default.fileExists(atPath: checkpoint.path)
-    let trainer = try Trainer(model: gpt, data: data, config: training, resume: resuming ? checkpoint : nil)
+    let trainer: Trainer
+    do {
+      trainer = try Trainer(model: gpt, data: data, config: training, resume: resuming ? checkpoint : nil)
+    } catch let error as CheckpointError where error.damaged {
+      // Never resume from bytes that are not the ones written: the run fails with the reason,
+      // and the file is set aside so that running the experiment again starts it over.
+      let kept = Checkpoint.setAside(checkpoint)
+      throw CheckpointError(
+        "\(error.description); not resumed (kept as \(kept.lastPathComponent)): run the experiment again to start "
+          + "this run over from its logged config",
+        damaged: true)
+    }
     if resuming {
       try context.discardMetrics(after: trainer.step)
     } else {

@@ -7,6 +7,7 @@
 #ifndef WB_KERNELS_H
 #define WB_KERNELS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -149,6 +150,16 @@ void wb_embedding_backward(float *dtable, const float *dy, const int32_t *ids, l
 /// `step` is 1-based.
 void wb_adamw(float *p, const float *g, float *m, float *v, long n, float lr, float beta1, float beta2,
               float eps, float weight_decay, long step);
+
+/// CRC-32C (Castagnoli) of n bytes, continuing from `crc` (0 to start): the processor's CRC
+/// instruction where it has one (SSE4.2, ARMv8 CRC), a table otherwise; the same value either way.
+uint32_t wb_crc32c(uint32_t crc, const void *data, size_t n);
+/// The same with the table only (tests compare the two).
+uint32_t wb_crc32c_portable(uint32_t crc, const void *data, size_t n);
+/// workbench's checksum of files it reads back: the CRC-32C of each 64 KiB block (the last may be
+/// shorter), four blocks at a time so that their CRC instructions overlap, then the CRC-32C of
+/// those block CRCs written as little-endian 32-bit words. 0 for no bytes.
+uint32_t wb_checksum(const void *data, size_t n);
 
 #ifdef __cplusplus
 }
