@@ -16,7 +16,9 @@ let package = Package(
   name: "workbench",
   platforms: [.macOS(.v15)],
   products: [
-    .executable(name: "workbench", targets: ["workbench"])
+    .executable(name: "workbench", targets: ["workbench"]),
+    // Fuzz targets for every reader of outside bytes: `scripts/fuzz` builds this with libFuzzer.
+    .executable(name: "workbench-fuzz", targets: ["workbench-fuzz"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -31,6 +33,12 @@ let package = Package(
         "ExperimentRegistry", "WorkbenchKit", "WorkbenchRunLog", "WorkbenchFit", "WorkbenchInstructions", "WorkbenchLM",
         "WorkbenchNN", "WorkbenchTensor", "WorkbenchRandom", "WorkbenchVulkan",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+    .executableTarget(name: "workbench-fuzz", dependencies: ["WorkbenchFuzzing"]),
+    .target(
+      name: "WorkbenchFuzzing",
+      dependencies: [
+        "ExperimentRegistry", "WorkbenchKit", "WorkbenchFit", "WorkbenchLM", "WorkbenchRunLog", "WorkbenchTensor",
       ]),
     .target(name: "ExperimentRegistry", dependencies: ["WorkbenchKit"] + plugins.map { .target(name: "\($0)Plugin") }),
     .target(
@@ -100,6 +108,7 @@ let package = Package(
       name: "WorkbenchRunLogTests",
       dependencies: ["WorkbenchRunLog", "WorkbenchTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     .testTarget(name: "WorkbenchKitTests", dependencies: ["WorkbenchKit", "WorkbenchTestSupport"]),
+    .testTarget(name: "FuzzRegressionTests", dependencies: ["WorkbenchFuzzing"]),
     .testTarget(
       name: "WorkbenchCLITests",
       dependencies: [

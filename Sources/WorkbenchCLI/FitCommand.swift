@@ -115,42 +115,10 @@ struct FitCommand: ParsableCommand {
   /// Points from a CSV file: `columns` name the form's variables in order, then the loss.
   static func readCSV(_ path: String, columns: [String], form: ScalingForm) throws -> [ScalingPoint] {
     guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(path)") }
-    let lines = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).map(String.init)
-    guard let headerLine = lines.first else { throw CLIError("\(path) is empty") }
-    let header = headerLine.split(separator: ",", omittingEmptySubsequences: false).map {
-      $0.trimmingCharacters(in: .whitespaces)
-    }
-    guard columns.count == form.variables.count + 1 else {
-      throw CLIError(
-        "--columns needs \(form.variables.count + 1) names for \(form.name): \(form.variables.map(\.rawValue).joined(separator: ", ")), then the loss"
-      )
-    }
-    let indices = try columns.map { name -> Int in
-      guard let index = header.firstIndex(of: name.trimmingCharacters(in: .whitespaces)) else {
-        throw CLIError("\(path) has no column '\(name)'; its columns: \(header.joined(separator: ", "))")
-      }
-      return index
-    }
-    return try lines.dropFirst().enumerated().map { offset, line in
-      let cells = line.split(separator: ",", omittingEmptySubsequences: false).map {
-        $0.trimmingCharacters(in: .whitespaces)
-      }
-      let values = try indices.map { index -> Double in
-        guard index < cells.count, let value = Double(cells[index]) else {
-          throw CLIError("\(path):\(offset + 2): column \(header[index]) is not a number")
-        }
-        return value
-      }
-      var point = ScalingPoint(loss: values.last!)
-      for (variable, value) in zip(form.variables, values) {
-        switch variable {
-        case .N: point.N = value
-        case .D: point.D = value
-        case .C: point.C = value
-        case .S: point.S = value
-        }
-      }
-      return point
+    do {
+      return try ScalingPoint.csv(String(decoding: data, as: UTF8.self), columns: columns, form: form)
+    } catch let error as ScalingDataError {
+      throw CLIError((error.line.map { "\(path):\($0): " } ?? "\(path): ") + error.message)
     }
   }
 }

@@ -27,9 +27,9 @@ public struct Checkpoint: Codable, Sendable, Equatable {
   public var windowLossSum: Float?
   public var windowSteps: Int?
 
-  static let magic = Data("workbench-checkpoint 2\n".utf8)
+  public static let magic = Data("workbench-checkpoint 2\n".utf8)
   /// The first version, without a checksum.
-  static let magicVersion1 = Data("workbench-checkpoint 1\n".utf8)
+  public static let magicVersion1 = Data("workbench-checkpoint 1\n".utf8)
 
   public init(
     model: GPTConfig, step: Int, adamStep: Int, samplerState: UInt64, tokens: Int, arenaCount: Int,
@@ -76,8 +76,8 @@ public struct Checkpoint: Codable, Sendable, Equatable {
     return try read(data, from: url, into: gpt)
   }
 
-  /// `read(from:into:)` of a file's bytes already in memory.
-  static func read(_ data: Data, from url: URL, into gpt: GPT?) throws -> Checkpoint {
+  /// `read(from:into:)` of a file's bytes already in memory (`url` names it in errors).
+  public static func read(_ data: Data, from url: URL, into gpt: GPT?) throws -> Checkpoint {
     let checksummed = data.starts(with: magic)
     guard checksummed || data.starts(with: magicVersion1) else {
       throw CheckpointError("\(url.path) is not a workbench checkpoint (or its first line is damaged)", damaged: true)

@@ -1,0 +1,52 @@
+/// A problem with a file of scaling data: its message, and the line where there is one.
+public struct ScalingDataError: Error, Sendable {
+  public var line: Int?
+  public var message: String
+}
+
+extension ScalingPoint {
+  /// Points from CSV text with a header line: `columns` name the form's variables in order, then
+  /// the loss. Every value must be a finite number and every loss positive (the fits take logs).
+  public static func csv(_ text: String, columns: [String], form: ScalingForm) throws -> [ScalingPoint] {
+    let lines = text.split(whereSeparator: \.isNewline).map(String.init)
+    guard let headerLine = lines.first else { throw ScalingDataError(message: "it is empty") }
+    let header = headerLine.split(separator: ",", omittingEmptySubsequences: false).map {
+      $0.trimmingCharacters(in: .whitespaces)
+    }
+    guard columns.count == form.variables.count + 1 else {
+      throw ScalingDataError(
+        message: "--columns needs \(form.variables.count + 1) names for \(form.name): "
+          + "\(form.variables.map(\.rawValue).joined(separator: ", ")), then the loss")
+    }
+    let indices = try columns.map { name -> Int in
+      guard let index = header.firstIndex(of: name.trimmingCharacters(in: .whitespaces)) else {
+        throw ScalingDataError(message: "it has no column '\(name)'; its columns: \(header.joined(separator: ", "))")
+      }
+      return index
+    }
+    return try lines.dropFirst().enumerated().map { offset, line in
+      let cells = line.split(separator: ",", omittingEmptySubsequences: false).map {
+        $0.trimmingCharacters(in: .whitespaces)
+      }
+      let values = try indices.map { index -> Double in
+        guard index < cells.count, let value = Double(cells[index]), value.isFinite else {
+          throw ScalingDataError(line: offset + 2, message: "column \(header[index]) is not a finite number")
+        }
+        return value
+      }
+      guard values.allSatisfy({ $0 > 0 }) else {
+        throw ScalingDataError(line: offset + 2, message: "sizes, tokens, compute and losses must be positive")
+      }
+      var point = ScalingPoint(loss: values.last!)
+      for (variable, value) in zip(form.variables, values) {
+        switch variable {
+        case .N: point.N = value
+        case .D: point.D = value
+        case .C: point.C = value
+        case .S: point.S = value
+        }
+      }
+      return point
+    }
+  }
+}
