@@ -194,3 +194,53 @@ public struct InstructionEvaluationSettings: Codable, Sendable, Equatable {
     maxTokens = try c.decodeIfPresent(Int.self, forKey: .maxTokens) ?? d.maxTokens
   }
 }
+
+extension InstructionTuningConfig {
+  /// Refuses settings that cannot train or evaluate, naming the key (both plugins that make
+  /// instruction-tuned models check their recipe with it); `seenInstructions`: the suite's count.
+  public func validate(seenInstructions seen: Int) throws {
+    guard instructions >= 0, instructions <= seen else {
+      throw ConfigIssue(
+        ["instructions"], "must be 0…\(seen): the suite holds \(seen) distinct seen instructions")
+    }
+    let m = model
+    guard (1...GPTConfig.maxLayers).contains(m.layers), (8...GPTConfig.maxWidth).contains(m.width), m.heads >= 1,
+      m.width % m.heads == 0
+    else {
+      throw ConfigIssue(
+        ["model"], "needs n_layer 1…\(GPTConfig.maxLayers), d_model 8…\(GPTConfig.maxWidth) and n_head dividing d_model"
+      )
+    }
+    guard (1...ConfigLimits.runs).contains(m.seeds ?? 1) else {
+      throw ConfigIssue(["model", "seeds"], "must be 1…\(ConfigLimits.runs) (the runs one file may plan)")
+    }
+    for (key, value) in [
+      ("pretraining.steps", pretraining.steps), ("pretraining.batch", pretraining.batch),
+      ("finetuning.batch", finetuning.batch), ("evaluation.instances", evaluation.instances),
+      ("evaluation.tasks_per_family", evaluation.tasksPerFamily),
+      ("evaluation.max_tokens", evaluation.maxTokens),
+    ] where value < 1 {
+      throw ConfigIssue(ConfigPath(key.split(separator: ".").map(String.init)), "must be at least 1")
+    }
+    // Bounds far above any experiment, which keep every product of them within 64-bit integers
+    // and every evaluation within memory.
+    for (key, value, limit) in [
+      ("pretraining.steps", pretraining.steps, 1 << 40), ("finetuning.steps", finetuning.steps, 1 << 40),
+      ("pretraining.batch", pretraining.batch, 1 << 16), ("finetuning.batch", finetuning.batch, 1 << 16),
+      ("evaluation.instances", evaluation.instances, 10_000),
+      ("evaluation.tasks_per_family", evaluation.tasksPerFamily, 100_000),
+      ("evaluation.validation_per_family", evaluation.validationPerFamily, 100_000),
+      ("evaluation.max_tokens", evaluation.maxTokens, 4096),
+      ("finetuning.instances_per_task", finetuning.instancesPerTask, 100_000),
+    ] where value > limit {
+      throw ConfigIssue(ConfigPath(key.split(separator: ".").map(String.init)), "must be at most \(limit)")
+    }
+    guard finetuning.steps >= 0 else { throw ConfigIssue(["finetuning", "steps"], "must be 0 or more") }
+    guard evaluation.validationPerFamily >= 0, evaluation.validateEvery >= 0 else {
+      throw ConfigIssue(["evaluation"], "validation_per_family and validate_every must be 0 or more")
+    }
+    guard !finetuning.encodings.isEmpty else {
+      throw ConfigIssue(["finetuning", "encodings"], "name at least one encoding")
+    }
+  }
+}

@@ -127,7 +127,7 @@ public enum SweepExpansion {
     }
     guard let low = spec["min"]?.scalarText.flatMap(Double.init),
       let high = spec["max"]?.scalarText.flatMap(Double.init),
-      low < high
+      low.isFinite, high.isFinite, low < high
     else {
       throw ConfigError(
         .invalidValue, at: spec.location,
@@ -141,7 +141,10 @@ public enum SweepExpansion {
     let value =
       log ? exp(Foundation.log(low) + unit * (Foundation.log(high) - Foundation.log(low))) : low + unit * (high - low)
     let integral = [spec["min"], spec["max"]].allSatisfy { $0?.scalarText.flatMap { Int($0) } != nil }
-    let text = integral ? String(Int(value.rounded())) : String(format: "%.6g", value)
+    let text =
+      integral
+      ? (Int(exactly: value.rounded()).map(String.init) ?? String(format: "%.0f", value))
+      : String(format: "%.6g", value)
     return ConfigNode(.scalar(text, quoted: false), at: spec.location)
   }
 }

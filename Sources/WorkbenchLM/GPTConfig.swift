@@ -33,13 +33,22 @@ public struct GPTConfig: Codable, Sendable, Equatable, Hashable {
 
   /// What is wrong with this shape, or nil.
   public var problem: String? {
-    if layers < 1 { return "n_layer must be at least 1" }
-    if width < 1 || heads < 1 { return "d_model and n_head must be at least 1" }
+    if layers < 1 || layers > Self.maxLayers { return "n_layer must be 1…\(Self.maxLayers)" }
+    if width < 1 || heads < 1 || width > Self.maxWidth {
+      return "d_model must be 1…\(Self.maxWidth), n_head at least 1"
+    }
     if width % heads != 0 { return "d_model (\(width)) must be divisible by n_head (\(heads))" }
-    if context < 1 { return "ctx must be at least 1" }
-    if vocabulary < 2 { return "vocab must be at least 2" }
+    if context < 1 || context > Self.maxContext { return "ctx must be 1…\(Self.maxContext)" }
+    if vocabulary < 2 || vocabulary > Self.maxVocabulary { return "vocab must be 2…\(Self.maxVocabulary)" }
     return nil
   }
+
+  /// Bounds far above any model workbench trains, which keep every count of a shape (parameters,
+  /// FLOPs, tokens per step) within 64-bit integers.
+  public static let maxLayers = 4096
+  public static let maxWidth = 65_536
+  public static let maxContext = 1 << 20
+  public static let maxVocabulary = 1 << 24
 }
 
 extension GPTConfig {

@@ -49,7 +49,13 @@ public struct GPTTrainingPlugin: ExperimentPlugin {
   public static func validate(_ config: Config) throws {
     if let problem = config.model.problem { throw ConfigIssue(["model"], problem) }
     let t = config.training
-    guard t.batch >= 1 else { throw ConfigIssue(["training", "batch"], "must be at least 1") }
+    guard (1...(1 << 20)).contains(t.batch) else { throw ConfigIssue(["training", "batch"], "must be 1…1048576") }
+    if let tokens = t.tokens, !(1...(1 << 50)).contains(tokens) {
+      throw ConfigIssue(["training", "tokens"], "must be 1…2^50")
+    }
+    if let steps = t.steps, !(1...(1 << 40)).contains(steps) {
+      throw ConfigIssue(["training", "steps"], "must be 1…2^40")
+    }
     guard (t.tokens == nil) != (t.steps == nil) else {
       throw ConfigIssue(["training"], "give exactly one of training.tokens and training.steps")
     }

@@ -58,34 +58,9 @@ public struct InstructionTuningPlugin: ExperimentPlugin {
   public init() {}
 
   public func plan(_ config: Config, seed: Int) throws -> [RunSpec<Config>] {
-    let suite = InstructionTuning.suite(config.suiteSeed)
-    let seen = suite.seenInstructions
-    guard config.instructions >= 0, config.instructions <= seen else {
-      throw ConfigIssue(
-        ["instructions"], "must be 0…\(seen): the suite holds \(seen) distinct seen instructions")
-    }
+    let seen = InstructionTuning.suite(config.suiteSeed).seenInstructions
+    try config.validate(seenInstructions: seen)
     let m = config.model
-    guard m.layers >= 1, m.width >= 8, m.heads >= 1, m.width % m.heads == 0 else {
-      throw ConfigIssue(["model"], "needs n_layer ≥ 1, d_model ≥ 8 and n_head dividing d_model")
-    }
-    guard (1...ConfigLimits.runs).contains(m.seeds ?? 1) else {
-      throw ConfigIssue(["model", "seeds"], "must be 1…\(ConfigLimits.runs) (the runs one file may plan)")
-    }
-    for (key, value) in [
-      ("pretraining.steps", config.pretraining.steps), ("pretraining.batch", config.pretraining.batch),
-      ("finetuning.batch", config.finetuning.batch), ("evaluation.instances", config.evaluation.instances),
-      ("evaluation.tasks_per_family", config.evaluation.tasksPerFamily),
-      ("evaluation.max_tokens", config.evaluation.maxTokens),
-    ] where value < 1 {
-      throw ConfigIssue(ConfigPath(key.split(separator: ".").map(String.init)), "must be at least 1")
-    }
-    guard config.finetuning.steps >= 0 else { throw ConfigIssue(["finetuning", "steps"], "must be 0 or more") }
-    guard config.evaluation.validationPerFamily >= 0, config.evaluation.validateEvery >= 0 else {
-      throw ConfigIssue(["evaluation"], "validation_per_family and validate_every must be 0 or more")
-    }
-    guard !config.finetuning.encodings.isEmpty else {
-      throw ConfigIssue(["finetuning", "encodings"], "name at least one encoding")
-    }
     var run = config
     run.model = m.shape
     run.ablation = nil

@@ -69,7 +69,28 @@ public struct PromptSensitivityPlugin: ExperimentPlugin {
     else {
       throw ConfigIssue(["probe"], "needs tasks, instances ≥ 1, formats ≥ 1, selection_seeds ≥ 1, shots ≥ 0")
     }
+    // Bounds far above any probe, which keep its evaluations within memory and time.
+    for (key, value, limit) in [
+      ("tasks", p.tasks.count, 1000), ("instances", p.instances, 10_000), ("formats", p.formats, 10_000),
+      ("selection_seeds", p.selectionSeeds, 1000), ("shots", p.shots.max() ?? 0, 64),
+      ("format_shots", p.formatShots, 64),
+      ("order_shots", p.orderShots, 8), ("search_budget", p.searchBudget, 10_000_000),
+      ("search_batch", p.searchBatch, 10_000),
+    ] where value > limit {
+      throw ConfigIssue(["probe", key], "must be at most \(limit)")
+    }
+    guard (0...10_000).contains(config.checkpoints.formatAugmentation) else {
+      throw ConfigIssue(["checkpoints", "format_augmentation"], "must be 0…10000")
+    }
     let seen = suite.seenInstructions
+    do {
+      try config.instructionTuning.validate(seenInstructions: seen)
+    } catch let issue as ConfigIssue {
+      // The recipe's keys live under `checkpoints` here (the model's shape at the top).
+      let path =
+        issue.path.components.first == "model" ? issue.path : ConfigPath(["checkpoints"] + issue.path.components)
+      throw ConfigIssue(path, issue.message)
+    }
     guard config.checkpoints.instructions >= 1, config.checkpoints.instructions <= seen else {
       throw ConfigIssue(
         ["checkpoints", "instructions"], "must be 1…\(seen): the suite holds \(seen) distinct seen instructions")

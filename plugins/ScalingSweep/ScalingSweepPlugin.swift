@@ -32,11 +32,15 @@ public struct ScalingSweepPlugin: ExperimentPlugin {
     var resolved = config
     let N = Double(config.training.model.nonEmbeddingParameters)
     if let compute = config.budget.compute {
-      guard compute > 0 else { throw ConfigIssue(["budget", "compute"], "must be positive") }
+      guard compute > 0, compute / (6 * N) <= 0x1p50 else {
+        throw ConfigIssue(["budget", "compute"], "must be positive and give at most 2^50 tokens (C / 6N)")
+      }
       resolved.training.training.tokens = Int((compute / (6 * N)).rounded())
       resolved.training.training.steps = nil
     } else if let ratio = config.budget.tokensPerParameter {
-      guard ratio > 0 else { throw ConfigIssue(["budget", "tokens_per_parameter"], "must be positive") }
+      guard ratio > 0, ratio * N <= 0x1p50 else {
+        throw ConfigIssue(["budget", "tokens_per_parameter"], "must be positive and give at most 2^50 tokens")
+      }
       resolved.training.training.tokens = Int((ratio * N).rounded())
       resolved.training.training.steps = nil
     }
