@@ -107,49 +107,48 @@ public struct ProcessCost: Sendable {
 }
 
 extension WorkbenchProcess {
-  /// Runs `workbench arguments…` in `directory` to completion and measures that process alone
-  /// (`wait4` gives the child's own peak resident set size, not the test process's).
+  /// GNU time (Debian package `time`, which scripts/setup installs).
+  public static let time = "/usr/bin/time"
+
+  /// Runs `workbench arguments…` in `directory` to completion under GNU time, which reports the
+  /// peak resident set of that process alone (a process started from this one directly would
+  /// inherit this test process's high-water mark on Linux, since posix_spawn shares its memory
+  /// until exec).
   public static func measure(_ arguments: [String], in directory: URL) throws -> (ProcessResult, ProcessCost) {
-    let id = UUID().uuidString.prefix(8)
-    let out = directory.appendingPathComponent(".stdout-\(id)")
-    let err = directory.appendingPathComponent(".stderr-\(id)")
-    var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, out.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    posix_spawn_file_actions_addopen(&actions, 2, err.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    // Run in `directory`: the child changes into it through a shell-free `cd` of its own.
-    let argv = ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory.path, binary.path] + arguments
+    guard FileManager.default.isExecutableFile(atPath: time) else {
+      throw CocoaError(
+        .fileNoSuchFile, userInfo: [NSFilePathErrorKey: "\(time) (apt-get install time, or scripts/setup)"])
+    }
+    let report = directory.appendingPathComponent(".time-\(UUID().uuidString.prefix(8))")
+    defer { try? FileManager.default.removeItem(at: report) }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: time)
+    process.arguments = ["-f", "%M %e", "-o", report.path, binary.path] + arguments
+    process.currentDirectoryURL = directory
     var environment = ProcessInfo.processInfo.environment
     environment.removeValue(forKey: "WORKBENCH_LOG")
     environment["NO_COLOR"] = "1"
-    let envp = environment.map { "\($0.key)=\($0.value)" }
-    var pid: pid_t = 0
-    let started = Date()
-    let spawned = withCStrings(argv) { cArgv in
-      withCStrings(envp) { cEnv in posix_spawn(&pid, "/bin/sh", &actions, nil, cArgv, cEnv) }
+    process.environment = environment
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    // GNU time writes "Command exited with non-zero status N" before the format line.
+    let line = (try String(contentsOf: report, encoding: .utf8)).split(separator: "\n").last ?? ""
+    let fields = line.split(separator: " ")
+    guard fields.count == 2, let kilobytes = Int(fields[0]), let seconds = Double(fields[1]) else {
+      throw CocoaError(.fileReadCorruptFile, userInfo: [NSFilePathErrorKey: report.path])
     }
-    guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EIO) }
-    var status: Int32 = 0
-    var usage = rusage()
-    while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
-    let seconds = Date().timeIntervalSince(started)
-    let stdout = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
-    let stderr = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
-    try? FileManager.default.removeItem(at: out)
-    try? FileManager.default.removeItem(at: err)
-    let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     return (
-      ProcessResult(status: exit, stdout: stdout, stderr: stderr),
-      ProcessCost(peakResidentBytes: usage.ru_maxrss * 1024, seconds: seconds)
+      ProcessResult(
+        status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+        stderr: String(decoding: stderr, as: UTF8.self)),
+      ProcessCost(peakResidentBytes: kilobytes * 1024, seconds: seconds)
     )
   }
-}
-
-/// Calls `body` with `strings` as a NULL-terminated C array.
-private func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
-  let pointers = strings.map { strdup($0) } + [nil]
-  defer { pointers.forEach { free($0) } }
-  return body(pointers)
 }
