@@ -37,72 +37,43 @@ uint32_t wb_crc32c_portable(uint32_t crc, const void *data, size_t n) {
   return ~c;
 }
 
+// The CRC instruction on 8 bytes and on 1 byte, and the attribute that enables it.
 #if WB_CRC_X86
-__attribute__((target("sse4.2"))) static uint32_t crc_hw(uint32_t crc, const uint8_t *p, size_t n) {
-  uint64_t c = ~crc;
-  for (; n >= 8; p += 8, n -= 8) {
-    uint64_t w;
-    memcpy(&w, p, 8);
-    c = _mm_crc32_u64(c, w);
-  }
-  uint32_t c32 = (uint32_t)c;
-  for (; n; p++, n--) c32 = _mm_crc32_u8(c32, *p);
-  return ~c32;
-}
-
-// The CRCs of four whole blocks starting at p, p + BLOCK, …, in one interleaved pass.
-__attribute__((target("sse4.2"))) static void crc_hw4(const uint8_t *p, uint32_t out[4]) {
-  uint64_t c0 = 0xFFFFFFFFu, c1 = 0xFFFFFFFFu, c2 = 0xFFFFFFFFu, c3 = 0xFFFFFFFFu;
-  for (size_t i = 0; i < BLOCK; i += 8) {
-    uint64_t w0, w1, w2, w3;
-    memcpy(&w0, p + i, 8);
-    memcpy(&w1, p + BLOCK + i, 8);
-    memcpy(&w2, p + 2 * BLOCK + i, 8);
-    memcpy(&w3, p + 3 * BLOCK + i, 8);
-    c0 = _mm_crc32_u64(c0, w0);
-    c1 = _mm_crc32_u64(c1, w1);
-    c2 = _mm_crc32_u64(c2, w2);
-    c3 = _mm_crc32_u64(c3, w3);
-  }
-  out[0] = ~(uint32_t)c0;
-  out[1] = ~(uint32_t)c1;
-  out[2] = ~(uint32_t)c2;
-  out[3] = ~(uint32_t)c3;
-}
-
+#define CRC_TARGET __attribute__((target("sse4.2")))
+#define CRC64(c, w) ((uint32_t)_mm_crc32_u64((c), (w)))
+#define CRC8(c, b) _mm_crc32_u8((c), (b))
 static int has_hw(void) { return __builtin_cpu_supports("sse4.2"); }
 #elif WB_CRC_ARM
-static uint32_t crc_hw(uint32_t crc, const uint8_t *p, size_t n) {
+#define CRC_TARGET
+#define CRC64(c, w) __crc32cd((c), (w))
+#define CRC8(c, b) __crc32cb((c), (b))
+static int has_hw(void) { return 1; }
+#endif
+
+#if WB_CRC_X86 || WB_CRC_ARM
+CRC_TARGET static uint32_t crc_hw(uint32_t crc, const uint8_t *p, size_t n) {
   uint32_t c = ~crc;
   for (; n >= 8; p += 8, n -= 8) {
     uint64_t w;
     memcpy(&w, p, 8);
-    c = __crc32cd(c, w);
+    c = CRC64(c, w);
   }
-  for (; n; p++, n--) c = __crc32cb(c, *p);
+  for (; n; p++, n--) c = CRC8(c, *p);
   return ~c;
 }
 
-static void crc_hw4(const uint8_t *p, uint32_t out[4]) {
-  uint32_t c0 = 0xFFFFFFFFu, c1 = 0xFFFFFFFFu, c2 = 0xFFFFFFFFu, c3 = 0xFFFFFFFFu;
+// The CRCs of four whole blocks starting at p, p + BLOCK, …, in one interleaved pass.
+CRC_TARGET static void crc_hw4(const uint8_t *p, uint32_t out[4]) {
+  uint32_t c[4] = {0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu};
   for (size_t i = 0; i < BLOCK; i += 8) {
-    uint64_t w0, w1, w2, w3;
-    memcpy(&w0, p + i, 8);
-    memcpy(&w1, p + BLOCK + i, 8);
-    memcpy(&w2, p + 2 * BLOCK + i, 8);
-    memcpy(&w3, p + 3 * BLOCK + i, 8);
-    c0 = __crc32cd(c0, w0);
-    c1 = __crc32cd(c1, w1);
-    c2 = __crc32cd(c2, w2);
-    c3 = __crc32cd(c3, w3);
+    for (int k = 0; k < 4; k++) {
+      uint64_t w;
+      memcpy(&w, p + (size_t)k * BLOCK + i, 8);
+      c[k] = CRC64(c[k], w);
+    }
   }
-  out[0] = ~c0;
-  out[1] = ~c1;
-  out[2] = ~c2;
-  out[3] = ~c3;
+  for (int k = 0; k < 4; k++) out[k] = ~c[k];
 }
-
-static int has_hw(void) { return 1; }
 #endif
 
 uint32_t wb_crc32c(uint32_t crc, const void *data, size_t n) {

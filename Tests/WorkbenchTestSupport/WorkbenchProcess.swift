@@ -29,6 +29,16 @@ public enum WorkbenchProcess {
     return packageRoot.appendingPathComponent(".build/debug/workbench")
   }()
 
+  /// The environment a `workbench` started by a test sees: this one's, without a log path that
+  /// would redirect it, without colour, with `extra` on top.
+  static func childEnvironment(_ extra: [String: String] = [:]) -> [String: String] {
+    var environment = ProcessInfo.processInfo.environment
+    environment.removeValue(forKey: "WORKBENCH_LOG")
+    environment["NO_COLOR"] = "1"
+    for (key, value) in extra { environment[key] = value }
+    return environment
+  }
+
   /// Starts `workbench arguments…` in `directory` with its output captured to files.
   public static func start(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws
     -> RunningWorkbench
@@ -37,11 +47,7 @@ public enum WorkbenchProcess {
     process.executableURL = binary
     process.arguments = arguments
     process.currentDirectoryURL = directory
-    var env = ProcessInfo.processInfo.environment
-    env.removeValue(forKey: "WORKBENCH_LOG")
-    env["NO_COLOR"] = "1"
-    for (key, value) in environment { env[key] = value }
-    process.environment = env
+    process.environment = childEnvironment(environment)
     let id = UUID().uuidString.prefix(8)
     let out = directory.appendingPathComponent(".stdout-\(id)")
     let err = directory.appendingPathComponent(".stderr-\(id)")
@@ -125,10 +131,7 @@ extension WorkbenchProcess {
     process.executableURL = URL(fileURLWithPath: time)
     process.arguments = ["-f", "%M %e", "-o", report.path, binary.path] + arguments
     process.currentDirectoryURL = directory
-    var environment = ProcessInfo.processInfo.environment
-    environment.removeValue(forKey: "WORKBENCH_LOG")
-    environment["NO_COLOR"] = "1"
-    process.environment = environment
+    process.environment = childEnvironment()
     let out = Pipe()
     let err = Pipe()
     process.standardOutput = out
