@@ -24,6 +24,9 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+    // `workbench serve`: the HTTP server (SwiftNIO underneath); the optional traits stay off.
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0", traits: []),
+    .package(url: "https://github.com/apple/swift-log", from: "1.14.0"),
   ],
   targets: [
     .executableTarget(name: "workbench", dependencies: ["WorkbenchCLI"]),
@@ -31,8 +34,15 @@ let package = Package(
       name: "WorkbenchCLI",
       dependencies: [
         "ExperimentRegistry", "WorkbenchKit", "WorkbenchRunLog", "WorkbenchFit", "WorkbenchInstructions", "WorkbenchLM",
-        "WorkbenchNN", "WorkbenchTensor", "WorkbenchRandom", "WorkbenchVulkan",
+        "WorkbenchNN", "WorkbenchTensor", "WorkbenchRandom", "WorkbenchVulkan", "WorkbenchServe",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+    // `workbench serve`: a read-only web view and JSON API over the run log.
+    .target(
+      name: "WorkbenchServe",
+      dependencies: [
+        "WorkbenchRunLog", "WorkbenchKit", .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift"),
       ]),
     .executableTarget(name: "workbench-fuzz", dependencies: ["WorkbenchFuzzing"]),
     .target(
@@ -112,7 +122,8 @@ let package = Package(
     .testTarget(
       name: "WorkbenchCLITests",
       dependencies: [
-        "workbench", "WorkbenchCLI", "ExperimentRegistry", "WorkbenchRunLog", "WorkbenchTensor", "WorkbenchTestSupport",
+        "workbench", "WorkbenchCLI", "ExperimentRegistry", "WorkbenchRunLog", "WorkbenchServe", "WorkbenchTensor",
+        "WorkbenchTestSupport",
       ]),
   ]
     + plugins.map {

@@ -44,12 +44,7 @@ struct ExportCommand: ParsableCommand {
       let objects = try runs.map { run in
         RunJSON(
           run, experiment: experiments[run.experimentID] ?? "?",
-          metrics: Dictionary(grouping: try runLog.metrics(runID: run.id!), by: \.name).mapValues {
-            $0.map {
-              MetricJSON(
-                step: $0.step, value: $0.value, tokens: $0.tokens, flops: $0.flops, elapsedSeconds: $0.elapsedSeconds)
-            }
-          })
+          metrics: MetricJSON.grouped(try runLog.metrics(runID: run.id!)))
       }
       text = try RunJSON.encode(objects) + "\n"
     case .csv where metrics:

@@ -2,6 +2,7 @@ import ArgumentParser
 import ExperimentRegistry
 import Foundation
 import WorkbenchKit
+import WorkbenchRunLog
 
 struct PluginsCommand: ParsableCommand {
   static let configuration = CommandConfiguration(

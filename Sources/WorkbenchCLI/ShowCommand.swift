@@ -21,12 +21,7 @@ struct ShowCommand: ParsableCommand {
     }
     let experiment = try runLog.experiments().first { $0.id == record.experimentID }?.name ?? "?"
     if json {
-      let metrics = Dictionary(grouping: try runLog.metrics(runID: record.id!), by: \.name).mapValues {
-        $0.map {
-          MetricJSON(
-            step: $0.step, value: $0.value, tokens: $0.tokens, flops: $0.flops, elapsedSeconds: $0.elapsedSeconds)
-        }
-      }
+      let metrics = MetricJSON.grouped(try runLog.metrics(runID: record.id!))
       emit(try RunJSON.encode(RunJSON(record, experiment: experiment, metrics: metrics)))
       return
     }

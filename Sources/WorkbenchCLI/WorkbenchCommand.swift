@@ -16,7 +16,7 @@ public struct WorkbenchCommand: ParsableCommand {
       RunCommand.self, RunsCommand.self, ShowCommand.self, QueryCommand.self, ExportCommand.self, LogCommand.self,
       GenerateCommand.self, FitCommand.self, PlanCommand.self, ReportCommand.self, PluginsCommand.self,
       BenchCommand.self, DevicesCommand.self, ScoreCommand.self, TasksCommand.self, StatusCommand.self,
-      SweepMergeCommand.self, WorkerCommand.self,
+      SweepMergeCommand.self, WorkerCommand.self, ServeCommand.self,
     ])
 
   public init() {}

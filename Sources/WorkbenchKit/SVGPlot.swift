@@ -9,10 +9,14 @@ public struct SVGPlot {
     public var line = false
     public var markers = false
     public var dashed = false
+    /// A shaded band instead of a line: `points` runs along the upper edge and back along the lower.
+    public var band = false
+    /// The SVG class of the series' elements (`curve`, `fit`, …), for style sheets and tests.
+    public var cssClass: String?
 
     public init(
       label: String, color: String, points: [(Double, Double)], line: Bool = false, markers: Bool = false,
-      dashed: Bool = false
+      dashed: Bool = false, band: Bool = false, cssClass: String? = nil
     ) {
       self.label = label
       self.color = color
@@ -20,6 +24,8 @@ public struct SVGPlot {
       self.line = line
       self.markers = markers
       self.dashed = dashed
+      self.band = band
+      self.cssClass = cssClass
     }
   }
 
@@ -29,6 +35,8 @@ public struct SVGPlot {
   public var logX = true
   public var logY = true
   public var series: [Series] = []
+  /// The legend lists at most this many series (plots of hundreds of runs colour them by size instead).
+  public var legendLimit = 18
 
   public init(title: String, xLabel: String, yLabel: String, logX: Bool = true, logY: Bool = true) {
     self.title = title
@@ -77,17 +85,24 @@ public struct SVGPlot {
       "<text transform=\"translate(16 \(top + plotH / 2)) rotate(-90)\" text-anchor=\"middle\">\(yLabel.htmlEscaped)\(logY ? " (log scale)" : "")</text>"
     for (i, s) in series.enumerated() {
       let points = s.points.filter { $0.0.isFinite && $0.1.isFinite && (!logX || $0.0 > 0) && (!logY || $0.1 > 0) }
-      if s.line && points.count > 1 {
+      let classAttribute = s.cssClass.map { " class=\"\($0.htmlEscaped)\"" } ?? ""
+      if s.band && points.count > 2 {
         let path = points.map { String(format: "%.1f,%.1f", px($0.0), py($0.1)) }.joined(separator: " ")
         svg +=
-          "<polyline fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"1.6\"\(s.dashed ? " stroke-dasharray=\"6 4\"" : "") points=\"\(path)\"/>"
+          "<polygon\(classAttribute) fill=\"\(s.color)\" fill-opacity=\"0.15\" stroke=\"none\" points=\"\(path)\"/>"
+      } else if s.line && points.count > 1 {
+        let path = points.map { String(format: "%.1f,%.1f", px($0.0), py($0.1)) }.joined(separator: " ")
+        svg +=
+          "<polyline\(classAttribute) fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"1.6\"\(s.dashed ? " stroke-dasharray=\"6 4\"" : "") points=\"\(path)\"/>"
       }
       if s.markers {
         for p in points {
-          svg += String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%@\"/>", px(p.0), py(p.1), s.color)
+          svg += String(
+            format: "<circle%@ cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%@\"/>", classAttribute, px(p.0), py(p.1), s.color
+          )
         }
       }
-      if i < 18 {
+      if i < legendLimit {
         let y = top + 14 + Double(i) * 16
         svg +=
           "<line x1=\"\(left + plotW + 10)\" y1=\"\(y - 4)\" x2=\"\(left + plotW + 28)\" y2=\"\(y - 4)\" stroke=\"\(s.color)\" stroke-width=\"3\"/>"

@@ -82,6 +82,9 @@ public final class RunningWorkbench: @unchecked Sendable {
 
   public var pid: Int32 { process.processIdentifier }
 
+  /// What the process has printed on standard output so far.
+  public var stdoutSoFar: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
+
   /// Sends `signal` to the process.
   public func send(_ signal: Int32) { kill(process.processIdentifier, signal) }
 
