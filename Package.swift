@@ -43,6 +43,7 @@ let package = Package(
       dependencies: [
         "WorkbenchRunLog", "WorkbenchKit", .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "GRDBSQLite", package: "GRDB.swift"),
       ]),
     .executableTarget(name: "workbench-fuzz", dependencies: ["WorkbenchFuzzing"]),
     .target(

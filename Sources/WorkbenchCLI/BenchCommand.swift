@@ -7,6 +7,7 @@ struct BenchCommand: ParsableCommand {
     commandName: "bench", abstract: "Benchmarks that print a table.",
     subcommands: [
       BenchTrainCommand.self, BenchOpsCommand.self, BenchMatmulCommand.self, LogBench.self, BenchCheckpointCommand.self,
+      BenchServeCommand.self,
     ])
 
   struct LogBench: ParsableCommand {

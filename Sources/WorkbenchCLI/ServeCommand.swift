@@ -50,6 +50,12 @@ struct ServeCommand: ParsableCommand {
           // Unbuffered: scripts and tests read the URL (and the port picked for --port 0) from it.
           FileHandle.standardOutput.write(Data("serving \(path) read-only at \(url)  (Ctrl-C stops)\n".utf8))
           if openBrowser { Self.openInBrowser(url) }
+          // Curves are read once per run and cached: read them now, so a large sweep's first view is quick.
+          Task.detached(priority: .utility) {
+            do { try view.warm() } catch {
+              writeStandardErrorLine("warning: could not read every curve ahead: \(error)")
+            }
+          }
         }
       } catch {
         outcome.set(error)

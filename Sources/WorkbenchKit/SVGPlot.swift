@@ -87,19 +87,18 @@ public struct SVGPlot {
       let points = s.points.filter { $0.0.isFinite && $0.1.isFinite && (!logX || $0.0 > 0) && (!logY || $0.1 > 0) }
       let classAttribute = s.cssClass.map { " class=\"\($0.htmlEscaped)\"" } ?? ""
       if s.band && points.count > 2 {
-        let path = points.map { String(format: "%.1f,%.1f", px($0.0), py($0.1)) }.joined(separator: " ")
+        let path = points.map { Self.fixed(px($0.0)) + "," + Self.fixed(py($0.1)) }.joined(separator: " ")
         svg +=
           "<polygon\(classAttribute) fill=\"\(s.color)\" fill-opacity=\"0.15\" stroke=\"none\" points=\"\(path)\"/>"
       } else if s.line && points.count > 1 {
-        let path = points.map { String(format: "%.1f,%.1f", px($0.0), py($0.1)) }.joined(separator: " ")
+        let path = points.map { Self.fixed(px($0.0)) + "," + Self.fixed(py($0.1)) }.joined(separator: " ")
         svg +=
           "<polyline\(classAttribute) fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"1.6\"\(s.dashed ? " stroke-dasharray=\"6 4\"" : "") points=\"\(path)\"/>"
       }
       if s.markers {
         for p in points {
-          svg += String(
-            format: "<circle%@ cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%@\"/>", classAttribute, px(p.0), py(p.1), s.color
-          )
+          svg +=
+            "<circle\(classAttribute) cx=\"\(Self.fixed(px(p.0)))\" cy=\"\(Self.fixed(py(p.1)))\" r=\"3\" fill=\"\(s.color)\"/>"
         }
       }
       if i < legendLimit {
@@ -110,6 +109,15 @@ public struct SVGPlot {
       }
     }
     return svg + "</svg>"
+  }
+
+  /// A coordinate with one decimal (`12.3`, `-0.5`), without `String(format:)`: plots of many
+  /// runs write tens of thousands of them.
+  static func fixed(_ value: Double) -> String {
+    guard value.isFinite else { return "0" }
+    let tenths = Int((value * 10).rounded())
+    let whole = abs(tenths) / 10
+    return (tenths < 0 ? "-" : "") + String(whole) + "." + String(abs(tenths) % 10)
   }
 
   /// Tick positions (in axis units) and labels: powers of ten, or 1-2-5 steps when the range is narrow.
@@ -146,15 +154,31 @@ public struct SVGPlot {
     let i = min(Int(x), stops.count - 2)
     let f = x - Double(i)
     let (a, b) = (stops[i], stops[i + 1])
-    return String(
-      format: "#%02x%02x%02x", Int(a.0 + (b.0 - a.0) * f), Int(a.1 + (b.1 - a.1) * f), Int(a.2 + (b.2 - a.2) * f))
+    func hex(_ value: Double) -> String {
+      let byte = min(255, max(0, Int(value)))
+      let digits = Array("0123456789abcdef")
+      return String(digits[byte / 16]) + String(digits[byte % 16])
+    }
+    return "#" + hex(a.0 + (b.0 - a.0) * f) + hex(a.1 + (b.1 - a.1) * f) + hex(a.2 + (b.2 - a.2) * f)
   }
 }
 
 extension String {
   /// The text with `&`, `<` and `>` escaped for HTML and SVG.
   public var htmlEscaped: String {
-    replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(
-      of: ">", with: "&gt;")
+    guard utf8.contains(where: { $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") }) else {
+      return self
+    }
+    var escaped = ""
+    escaped.reserveCapacity(utf8.count + 16)
+    for scalar in unicodeScalars {
+      switch scalar {
+      case "&": escaped += "&amp;"
+      case "<": escaped += "&lt;"
+      case ">": escaped += "&gt;"
+      default: escaped.unicodeScalars.append(scalar)
+      }
+    }
+    return escaped
   }
 }

@@ -71,6 +71,43 @@ public struct RunRecord: Codable, Sendable, FetchableRecord, MutablePersistableR
   }
 
   public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+  /// Decodes a row column by column: several times faster than the `Codable` path, which matters
+  /// when a page lists a thousand runs.
+  public init(row: Row) throws {
+    id = row["id"]
+    key = row["key"]
+    experimentID = row["experiment_id"]
+    sweepID = row["sweep_id"]
+    label = row["label"]
+    plugin = row["plugin"]
+    pluginVersion = row["plugin_version"]
+    seed = row["seed"]
+    config = row["config"]
+    let statusText: String = row["status"]
+    guard let status = RunStatus(rawValue: statusText) else {
+      throw DatabaseError(message: "run \(key) has an unknown status '\(statusText)'")
+    }
+    self.status = status
+    attempts = row["attempts"]
+    device = row["device"]
+    host = row["host"]
+    owner = row["owner"]
+    workbenchVersion = row["workbench_version"]
+    gitRevision = row["git_revision"]
+    createdAt = row["created_at"]
+    startedAt = row["started_at"]
+    finishedAt = row["finished_at"]
+    heartbeatAt = row["heartbeat_at"]
+    durationSeconds = row["duration_s"]
+    error = row["error"]
+    N = row["N"]
+    NTotal = row["N_total"]
+    D = row["D"]
+    C = row["C"]
+    finalTrainLoss = row["final_train_loss"]
+    finalValLoss = row["final_val_loss"]
+  }
 }
 
 /// What a finished run reports about itself; every field is optional because not every plugin

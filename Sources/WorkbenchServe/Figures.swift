@@ -5,8 +5,8 @@ import WorkbenchRunLog
 /// The SVG figures of the pages: learning curves, stored fits over their data, and spreads of
 /// scores across prompt variants. Everything is drawn from the log alone; nothing is refitted.
 enum Figures {
-  /// Points a plot of many runs may draw in all; each run gets an equal share (at least 24).
-  static let pointBudget = 24_000
+  /// Points a plot of many runs may draw in all; each run gets an equal share (at least 10).
+  static let pointBudget = 8_000
 
   /// Colours of runs: by model size N where the runs have one, else by position.
   static func colors(_ runs: [RunRecord]) -> [Int64: String] {
@@ -45,7 +45,7 @@ enum Figures {
       title: title ?? metric, xLabel: byTokens ? "training tokens" : "step", yLabel: metric, logX: logX, logY: logY)
     plot.legendLimit = 12
     let colors = colors(present)
-    let buckets = max(12, pointBudget / present.count / 2)
+    let buckets = max(4, pointBudget / present.count / 2)
     for run in present {
       let points = Downsample.curve(curves[run.id!]![metric]!, buckets: buckets).map {
         (byTokens ? Double($0.tokens!) : Double($0.step), $0.value)

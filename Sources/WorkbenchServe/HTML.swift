@@ -6,7 +6,20 @@ import WorkbenchRunLog
 enum HTML {
   /// Text for an HTML body or a quoted attribute value.
   static func text(_ value: String) -> String {
-    value.htmlEscaped.replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "'", with: "&#39;")
+    guard value.utf8.contains(where: { $0 == 38 || $0 == 60 || $0 == 62 || $0 == 34 || $0 == 39 }) else { return value }
+    var escaped = ""
+    escaped.reserveCapacity(value.utf8.count + 16)
+    for character in value.unicodeScalars {
+      switch character {
+      case "&": escaped += "&amp;"
+      case "<": escaped += "&lt;"
+      case ">": escaped += "&gt;"
+      case "\"": escaped += "&quot;"
+      case "'": escaped += "&#39;"
+      default: escaped.unicodeScalars.append(character)
+      }
+    }
+    return escaped
   }
 
   /// A path segment or query value, percent-encoded.

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import Synchronization
 import WorkbenchRunLog
 
@@ -44,6 +45,8 @@ public final class LogView: Sendable {
   }
   private let curveCache = Mutex<[Int64: CachedRun]>([:])
   private let configCache = Mutex<[Int64: [String: JSONValue]]>([:])
+  /// Each experiment's runs as of a version of the log.
+  private let runCache = Mutex<[Int64: (version: Int64, runs: [RunRecord])]>([:])
 
   /// Opens `path` read-only; a missing file, another program's database or a newer schema is a
   /// `RunLogError` with one line that says so.
@@ -88,9 +91,13 @@ public final class LogView: Sendable {
   /// The experiment named `name`, if the log has it.
   public func experiment(named name: String) throws -> ExperimentRecord? { try log.experiment(named: name) }
 
-  /// The runs of an experiment, oldest first.
+  /// The runs of an experiment, oldest first (read again only when the log has changed).
   public func runs(of experiment: ExperimentRecord) throws -> [RunRecord] {
-    try log.runs(experimentID: experiment.id)
+    let version = try version()
+    if let cached = runCache.withLock({ $0[experiment.id!] }), cached.version == version { return cached.runs }
+    let runs = try log.runs(experimentID: experiment.id)
+    runCache.withLock { $0[experiment.id!] = (version, runs) }
+    return runs
   }
 
   /// The run with this key, unique key prefix or id; nil when there is none (or the prefix is ambiguous).
@@ -131,23 +138,34 @@ public final class LogView: Sendable {
         cached.status == run.status && cached.attempts == run.attempts && cached.finishedAt == run.finishedAt
       if unchanged && (cached.version == version || run.status.isComplete) { return cached.curves }
     }
-    var raw: [String: [CurvePoint]] = [:]
-    try log.read { db in
+    // Straight through SQLite's C API: a large log holds millions of points and row decoding
+    // dominated the first view of a big sweep.
+    let raw = try log.read { db -> [String: [CurvePoint]] in
+      let names = try String.fetchAll(db, sql: "SELECT DISTINCT name FROM metric WHERE run_id = ?", arguments: [id])
       let statement = try db.cachedStatement(
-        sql: "SELECT name, step, value, tokens, flops FROM metric WHERE run_id = ? ORDER BY name, step")
-      let cursor = try Row.fetchCursor(statement, arguments: [id])
-      var name = ""
-      var points: [CurvePoint] = []
-      while let row = try cursor.next() {
-        let rowName: String = row[0]
-        if rowName != name {
-          if !points.isEmpty { raw[name] = points }
-          name = rowName
-          points = []
+        sql: "SELECT step, value, tokens, flops FROM metric WHERE run_id = ? AND name = ? ORDER BY step")
+      var curves: [String: [CurvePoint]] = [:]
+      for name in names {
+        try statement.setArguments([id, name])
+        let handle = statement.sqliteStatement
+        defer { sqlite3_reset(handle) }
+        var points: [CurvePoint] = []
+        while true {
+          let code = sqlite3_step(handle)
+          if code == SQLITE_DONE { break }
+          guard code == SQLITE_ROW else {
+            throw RunLogError(
+              .sql, path: log.path, "reading metric '\(name)': \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
+          }
+          points.append(
+            CurvePoint(
+              step: sqlite3_column_int64(handle, 0), value: sqlite3_column_double(handle, 1),
+              tokens: sqlite3_column_type(handle, 2) == SQLITE_NULL ? nil : sqlite3_column_int64(handle, 2),
+              flops: sqlite3_column_type(handle, 3) == SQLITE_NULL ? nil : sqlite3_column_double(handle, 3)))
         }
-        points.append(CurvePoint(step: row[1], value: row[2], tokens: row[3], flops: row[4]))
+        curves[name] = points
       }
-      if !points.isEmpty { raw[name] = points }
+      return curves
     }
     let curves = raw.mapValues { Downsample.curve($0, buckets: Self.cachedBuckets) }
     curveCache.withLock {
@@ -169,6 +187,13 @@ public final class LogView: Sendable {
     }
     guard let maxPoints else { return points }
     return Downsample.curve(points, buckets: max(1, (maxPoints - 2) / 2))
+  }
+
+  /// Reads every run's curves into the cache, experiment by experiment (what `serve` does in the
+  /// background at start, so the first view of a large sweep is as fast as the next).
+  public func warm() throws {
+    let version = try version()
+    for run in try log.runs() where run.status != .pending { _ = try curves(run, version: version) }
   }
 
   /// Whether a run has logged `name` at all.

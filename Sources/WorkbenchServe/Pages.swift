@@ -14,7 +14,12 @@ struct Pages {
     var statuses: [RunStatus] = []
     var text: String?
     var fragment = false
+    /// 1-based page of the runs table.
+    var page = 1
   }
+
+  /// Rows of an experiment's runs table per page (sorting and filtering cover every run).
+  static let pageSize = 200
 
   // MARK: Experiments
 
@@ -94,7 +99,8 @@ struct Pages {
 
   func experiment(_ experiment: ExperimentRecord, query: Query) throws -> String {
     let version = try view.version()
-    var runs = try view.runs(of: experiment)
+    let allRuns = try view.runs(of: experiment)
+    var runs = allRuns
     let columns = columns(runs)
     if !query.statuses.isEmpty { runs = runs.filter { query.statuses.contains($0.status) } }
     if let words = query.text?.lowercased(), !words.isEmpty {
@@ -106,8 +112,9 @@ struct Pages {
     if query.sort == "key" {
       runs.sort { query.descending ? $0.key > $1.key : $0.key < $1.key }
     } else if let sort = query.sort, let column = columns.first(where: { $0.title == sort }) {
-      runs.sort { a, b in
-        let (x, y) = (column.value(a), column.value(b))
+      let keys = runs.map { column.value($0) }
+      let order = runs.indices.sorted { i, j in
+        let (x, y) = (keys[i], keys[j])
         let ordered: Bool
         if x.numeric, let p = Double(x.sort), let q = Double(y.sort) {
           ordered = p < q
@@ -116,7 +123,12 @@ struct Pages {
         }
         return query.descending ? !ordered && x.sort != y.sort : ordered
       }
+      runs = order.map { runs[$0] }
     }
+    let matching = runs.count
+    let pages = max(1, (matching + Self.pageSize - 1) / Self.pageSize)
+    let page = min(max(1, query.page), pages)
+    let shown = Array(runs[min(matching, (page - 1) * Self.pageSize)..<min(matching, page * Self.pageSize)])
     var curves: [Int64: [String: [CurvePoint]]] = [:]
     for run in runs where run.status != .pending { curves[run.id!] = try view.curves(run, version: version) }
 
@@ -133,7 +145,7 @@ struct Pages {
     var table = "<table class=\"runs\"><thead><tr><th></th><th data-sort>\(sortLink("key"))</th>"
     for column in columns { table += "<th data-sort>\(sortLink(column.title))</th>" }
     table += "</tr></thead><tbody>"
-    for run in runs {
+    for run in shown {
       table +=
         "<tr><td><input type=\"checkbox\" name=\"run\" value=\"\(run.key)\"></td><td><a href=\"\(HTML.runPath(run))\"><code>\(run.key)</code></a></td>"
       for column in columns {
@@ -144,6 +156,18 @@ struct Pages {
       table += "</tr>"
     }
     table += "</tbody></table>"
+    if pages > 1 {
+      func pageLink(_ number: Int, _ text: String) -> String {
+        var copy = query
+        copy.page = number
+        copy.fragment = false
+        return "<a href=\"\(HTML.text(queryURL(base, copy)))\">\(text)</a>"
+      }
+      var pager = ["runs \((page - 1) * Self.pageSize + 1)–\((page - 1) * Self.pageSize + shown.count) of \(matching)"]
+      if page > 1 { pager.append(pageLink(page - 1, "‹ previous")) }
+      if page < pages { pager.append(pageLink(page + 1, "next ›")) }
+      table += "<p class=\"pager\">\(pager.joined(separator: " · "))</p>"
+    }
 
     let counts = Dictionary(grouping: runs, by: \.status).mapValues(\.count)
     let summary = RunStatus.allCases.compactMap { s in counts[s].map { "\(HTML.status(s)) \($0)" } }.joined(
@@ -167,7 +191,7 @@ struct Pages {
         <tr><td>\(fit.id!)</td><td>\(HTML.text(fit.form))</td><td>\(cells)</td><td class="num">\(HTML.number(fit.r2))</td>\
         <td class="num">\(fit.pointCount)</td><td>\(HTML.text(options.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")))</td><td>\(HTML.date(fit.createdAt))</td></tr>
         """
-      let fitRuns = try view.runs(of: experiment).filter { members.contains($0.id!) }
+      let fitRuns = allRuns.filter { members.contains($0.id!) }
       var fitCurves: [Int64: [String: [CurvePoint]]] = [:]
       for run in fitRuns { fitCurves[run.id!] = try curves[run.id!] ?? view.curves(run, version: version) }
       if let svg = Figures.fit(fit, runs: fitRuns, curves: fitCurves, flatConfig: view.flatConfig) {
@@ -177,7 +201,7 @@ struct Pages {
     let spreads = Figures.spreads(runs: runs, curves: curves)
     var main = """
       <h1>\(HTML.text(experiment.name)) <span class="muted">· \(HTML.text(experiment.plugin))</span></h1>
-      <p>\(runs.count) runs: \(summary) · <a href="/api/experiments/\(HTML.component(experiment.name))">JSON</a>\
+      <p>\(matching) runs: \(summary) · <a href="/api/experiments/\(HTML.component(experiment.name))">JSON</a>\
       \(view.reportURL(of: experiment) != nil ? " · <a href=\"\(base)/report\">report</a>" : "")</p>
       <form action="/compare" method="get"><p><button type="submit">Compare selected runs</button></p>
       \(table)</form>
@@ -212,12 +236,20 @@ struct Pages {
   }
 
   func fragmentURL(_ base: String, _ query: Query) -> String {
-    var parts = ["fragment=main"]
+    var copy = query
+    copy.fragment = true
+    return queryURL(base, copy)
+  }
+
+  /// The experiment page's URL for `query`.
+  func queryURL(_ base: String, _ query: Query) -> String {
+    var parts: [String] = query.fragment ? ["fragment=main"] : []
+    if query.page > 1 { parts.append("page=\(query.page)") }
     if let sort = query.sort { parts.append("sort=\(HTML.component(sort))") }
     if query.descending { parts.append("order=desc") }
     parts += query.statuses.map { "status=\($0.rawValue)" }
     if let text = query.text, !text.isEmpty { parts.append("q=\(HTML.component(text))") }
-    return base + "?" + parts.joined(separator: "&")
+    return parts.isEmpty ? base : base + "?" + parts.joined(separator: "&")
   }
 
   /// A running run whose heartbeat is older than the lease: its process has probably died.

@@ -17,7 +17,7 @@ public struct WorkbenchServer: Sendable {
   /// Serves until cancelled or sent SIGINT/SIGTERM; `onRunning` gets the bound port (useful with port 0).
   public func run(host: String, port: Int, onRunning: @escaping @Sendable (Int) -> Void) async throws {
     var logger = Logger(label: "workbench-serve")
-    logger.logLevel = .warning
+    logger.logLevel = .critical  // failures reach the caller as thrown errors
     let app = Application(
       router: router(),
       configuration: .init(address: .hostname(host, port: port), serverName: "workbench"),
@@ -162,6 +162,7 @@ public struct WorkbenchServer: Sendable {
     query.statuses = parameters[values: "status"].compactMap { RunStatus(rawValue: String($0)) }
     query.text = parameters.get("q")?.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
     query.fragment = parameters["fragment"] != nil
+    query.page = parameters.get("page", as: Int.self) ?? 1
     return query
   }
 
