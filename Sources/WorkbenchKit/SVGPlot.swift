@@ -47,9 +47,13 @@ public struct SVGPlot {
   }
 
   public func render(width: Double = 660, height: Double = 440) -> String {
-    let all = series.flatMap(\.points).filter {
-      $0.0.isFinite && $0.1.isFinite && (!logX || $0.0 > 0) && (!logY || $0.1 > 0)
+    func drawable(_ p: (Double, Double)) -> Bool {
+      p.0.isFinite && p.1.isFinite && (!logX || p.0 > 0) && (!logY || p.1 > 0)
     }
+    // The axes fit the lines and markers; a band (an interval) is clipped to them, so a wide
+    // interval cannot squash the data into a corner.
+    let framing = series.contains { !$0.band } ? series.filter { !$0.band } : series
+    let all = framing.flatMap(\.points).filter(drawable)
     guard !all.isEmpty else { return "" }
     let (left, right, top, bottom) = (70.0, 170.0, 40.0, 55.0)
     func tx(_ v: Double) -> Double { logX ? log10(v) : v }
@@ -87,7 +91,9 @@ public struct SVGPlot {
       let points = s.points.filter { $0.0.isFinite && $0.1.isFinite && (!logX || $0.0 > 0) && (!logY || $0.1 > 0) }
       let classAttribute = s.cssClass.map { " class=\"\($0.htmlEscaped)\"" } ?? ""
       if s.band && points.count > 2 {
-        let path = points.map { Self.fixed(px($0.0)) + "," + Self.fixed(py($0.1)) }.joined(separator: " ")
+        let path = points.map {
+          Self.fixed(min(max(px($0.0), left), left + plotW)) + "," + Self.fixed(min(max(py($0.1), top), top + plotH))
+        }.joined(separator: " ")
         svg +=
           "<polygon\(classAttribute) fill=\"\(s.color)\" fill-opacity=\"0.15\" stroke=\"none\" points=\"\(path)\"/>"
       } else if s.line && points.count > 1 {
