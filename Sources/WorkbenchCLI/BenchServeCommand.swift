@@ -6,6 +6,10 @@ import WorkbenchServe
 
 #if canImport(Glibc)
   import Glibc
+  private let streamSocket = Int32(SOCK_STREAM.rawValue)
+#elseif canImport(Darwin)
+  import Darwin
+  private let streamSocket = SOCK_STREAM
 #endif
 
 struct BenchServeCommand: ParsableCommand {
@@ -177,27 +181,27 @@ private final class PortBox: @unchecked Sendable {
 enum HTTPProbe {
   static func get(port: Int, path: String) throws -> (status: Int, bytes: Int, seconds: Double) {
     let start = DispatchTime.now()
-    let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard socket >= 0 else { throw CLIError("socket: \(String(cString: strerror(errno)))") }
-    defer { close(socket) }
+    let connection = socket(AF_INET, streamSocket, 0)
+    guard connection >= 0 else { throw CLIError("socket: \(String(cString: strerror(errno)))") }
+    defer { close(connection) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_port = in_port_t(UInt16(port).bigEndian)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     let connected = withUnsafePointer(to: &address) {
       $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        connect(connection, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
       }
     }
     guard connected == 0 else { throw CLIError("connect to port \(port): \(String(cString: strerror(errno)))") }
     let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
-    guard request.withUnsafeBytes({ send(socket, $0.baseAddress, $0.count, 0) }) == request.count else {
+    guard request.withUnsafeBytes({ send(connection, $0.baseAddress, $0.count, 0) }) == request.count else {
       throw CLIError("send: \(String(cString: strerror(errno)))")
     }
     var response: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 1 << 16)
     while true {
-      let count = buffer.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
+      let count = buffer.withUnsafeMutableBytes { recv(connection, $0.baseAddress, $0.count, 0) }
       if count <= 0 { break }
       response.append(contentsOf: buffer[0..<count])
     }

@@ -78,8 +78,9 @@ enum Figures {
       case "N":
         data = runs.compactMap { run in run.N.flatMap { N in finalLoss(run).map { (Double(N), $0) } } }
       default:
+        let buckets = max(4, pointBudget / max(1, runs.count) / 2)
         for run in runs {
-          for point in curves[run.id!]?["val_loss"] ?? [] {
+          for point in Downsample.curve(curves[run.id!]?["val_loss"] ?? [], buckets: buckets) {
             let x = variable == "D" ? point.tokens.map(Double.init) : point.flops
             if let x, x > 0 { data.append((x, point.value)) }
           }

@@ -30,7 +30,7 @@ enum HTML {
   }
 
   static func experimentPath(_ name: String) -> String { "/experiments/\(component(name))" }
-  static func runPath(_ run: RunRecord) -> String { "/runs/\(run.key)" }
+  static func runPath(_ run: RunRecord) -> String { "/runs/\(component(run.key))" }
 
   /// A number the way the CLI tables print it: 4 significant digits, `-` for none.
   static func number(_ value: Double?) -> String {
@@ -98,16 +98,19 @@ enum HTML {
               document.getElementById('live-state').textContent = 'live · updated ' + new Date().toLocaleTimeString();
               if (!changed) return;
               var keep = checked();
-              return fetch(fragment).then(function (r) { return r.text(); }).then(function (html) {
+              return fetch(fragment).then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); }).then(function (html) {
                 document.querySelector('main').innerHTML = html;
-                keep.forEach(function (v) { var e = document.querySelector('main input[name=run][value="' + v + '"]'); if (e) e.checked = true; });
+                keep.forEach(function (v) { var e = document.querySelector('main input[name=run][value="' + CSS.escape(v) + '"]'); if (e) e.checked = true; });
                 sortable();
               });
             }).catch(function () { document.getElementById('live-state').textContent = 'live · server unreachable'; })
               .then(function () { setTimeout(poll, 2000); });
           }
           function sortable() {
+            // A paged table sorts on the server (the header links), so the order covers every run.
+            var paged = document.querySelector('main .pager') !== null;
             document.querySelectorAll('table.runs th[data-sort]').forEach(function (th) {
+              if (paged) return;
               th.onclick = function (event) {
                 event.preventDefault();
                 var table = th.closest('table'), body = table.tBodies[0], index = th.cellIndex;
@@ -117,20 +120,24 @@ enum HTML {
                 rows.sort(function (a, b) {
                   var x = a.cells[index].getAttribute('data-value') || a.cells[index].textContent;
                   var y = b.cells[index].getAttribute('data-value') || b.cells[index].textContent;
+                  var numeric = a.cells[index].classList.contains('num');
                   var p = parseFloat(x), q = parseFloat(y);
-                  var c = (!isNaN(p) && !isNaN(q)) ? p - q : x.localeCompare(y);
+                  var c = (numeric && !isNaN(p) && !isNaN(q)) ? p - q : x.localeCompare(y);
                   return ascending ? c : -c;
                 });
                 rows.forEach(function (row) { body.appendChild(row); });
               };
             });
             var filter = document.getElementById('filter');
-            if (filter) filter.oninput = function () {
-              var words = filter.value.toLowerCase();
-              document.querySelectorAll('table.runs tbody tr').forEach(function (row) {
-                row.style.display = row.textContent.toLowerCase().indexOf(words) >= 0 ? '' : 'none';
-              });
-            };
+            if (filter) {
+              filter.oninput = function () {
+                var words = filter.value.toLowerCase();
+                document.querySelectorAll('table.runs tbody tr').forEach(function (row) {
+                  row.style.display = row.textContent.toLowerCase().indexOf(words) >= 0 ? '' : 'none';
+                });
+              };
+              filter.oninput();
+            }
           }
           sortable();
           poll();
@@ -153,7 +160,8 @@ enum HTML {
 
   static func jsonString(_ value: String) -> String {
     let data = (try? JSONEncoder().encode(value)) ?? Data("\"\"".utf8)
-    return String(decoding: data, as: UTF8.self).replacingOccurrences(of: "</", with: "<\\/")
+    // No `<` at all inside the script element (neither `</script>` nor `<!--`).
+    return String(decoding: data, as: UTF8.self).replacingOccurrences(of: "<", with: "\\u003c")
   }
 
   static let style = """

@@ -129,14 +129,16 @@ public final class LogView: Sendable {
     return flat
   }
 
-  /// The thinned curves of a run, by metric name. A complete run's curves are read once; a running
-  /// one's again whenever the log has changed.
+  /// The thinned curves of a run, by metric name. A run that is not running is read once (again
+  /// when its status, attempts or end change); a running one whenever the log has changed.
   public func curves(_ run: RunRecord, version: Int64) throws -> [String: [CurvePoint]] {
     let id = run.id!
     if let cached = curveCache.withLock({ $0[id] }) {
       let unchanged =
         cached.status == run.status && cached.attempts == run.attempts && cached.finishedAt == run.finishedAt
-      if unchanged && (cached.version == version || run.status.isComplete) { return cached.curves }
+      // Only a running run (or a pending one about to start) adds points.
+      let settled = run.status != .running && run.status != .pending
+      if unchanged && (cached.version == version || settled) { return cached.curves }
     }
     // Straight through SQLite's C API: a large log holds millions of points and row decoding
     // dominated the first view of a big sweep.
@@ -226,6 +228,10 @@ public final class LogView: Sendable {
 
   /// The experiment's report written by its plugin's analysis, when there is one.
   public func reportURL(of experiment: ExperimentRecord) -> URL? {
+    // The name becomes a folder name: only names `workbench run` accepts (a merged log could hold others).
+    guard !experiment.name.hasPrefix("."),
+      experiment.name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) })
+    else { return nil }
     let url = runsRoot.appendingPathComponent(experiment.name).appendingPathComponent("report.html")
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue else {

@@ -92,7 +92,9 @@ struct Pages {
   static func describe(_ value: JSONValue) -> String {
     switch value {
     case .array, .object:
-      return (try? String(decoding: JSONEncoder().encode(value), as: UTF8.self)) ?? value.scalarText
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.sortedKeys]
+      return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? value.scalarText
     default: return value.scalarText
     }
   }
@@ -113,16 +115,18 @@ struct Pages {
       runs.sort { query.descending ? $0.key > $1.key : $0.key < $1.key }
     } else if let sort = query.sort, let column = columns.first(where: { $0.title == sort }) {
       let keys = runs.map { column.value($0) }
-      let order = runs.indices.sorted { i, j in
+      // A strict total order: numbers (NaN first) before text, ties broken by run key.
+      func less(_ i: Int, _ j: Int) -> Bool {
         let (x, y) = (keys[i], keys[j])
-        let ordered: Bool
         if x.numeric, let p = Double(x.sort), let q = Double(y.sort) {
-          ordered = p < q
-        } else {
-          ordered = x.sort < y.sort
+          if p.isNaN != q.isNaN { return p.isNaN }
+          if p != q && !p.isNaN { return p < q }
+        } else if x.sort != y.sort {
+          return x.sort < y.sort
         }
-        return query.descending ? !ordered && x.sort != y.sort : ordered
+        return runs[i].key < runs[j].key
       }
+      let order = runs.indices.sorted { query.descending ? less($1, $0) : less($0, $1) }
       runs = order.map { runs[$0] }
     }
     let matching = runs.count
@@ -147,7 +151,7 @@ struct Pages {
     table += "</tr></thead><tbody>"
     for run in shown {
       table +=
-        "<tr><td><input type=\"checkbox\" name=\"run\" value=\"\(run.key)\"></td><td><a href=\"\(HTML.runPath(run))\"><code>\(run.key)</code></a></td>"
+        "<tr><td><input type=\"checkbox\" name=\"run\" value=\"\(HTML.text(run.key))\"></td><td><a href=\"\(HTML.runPath(run))\"><code>\(HTML.text(run.key))</code></a></td>"
       for column in columns {
         let cell = column.value(run)
         let content = column.title == "status" ? HTML.status(run.status) + staleNote(run) : HTML.text(cell.text)
@@ -227,7 +231,8 @@ struct Pages {
     let filter = """
       <div class="above"><form class="filter" method="get" action="\(base)">
       <input id="filter" type="search" name="q" placeholder="filter runs" value="\(HTML.text(query.text ?? ""))"> \(statusOptions)
-      \(query.sort.map { "<input type=\"hidden\" name=\"sort\" value=\"\(HTML.text($0))\">" } ?? "")
+      \(query.sort.map { "<input type=\"hidden\" name=\"sort\" value=\"\(HTML.text($0))\">" } ?? "")\
+      \(query.descending ? "<input type=\"hidden\" name=\"order\" value=\"desc\">" : "")
       <button type="submit">filter</button></form></div>
       """
     return HTML.page(
@@ -299,11 +304,11 @@ struct Pages {
     }
     let artifacts = try view.artifacts(run)
     let artifactRows = artifacts.map { a in
-      "<tr><td><a href=\"/runs/\(run.key)/artifacts/\(a.id!)\">\(HTML.text((a.path as NSString).lastPathComponent))</a></td><td>\(HTML.text(a.kind))</td><td class=\"num\">\(HTML.bytes(a.bytes))</td><td><code>\(a.sha256.prefix(16))</code></td><td class=\"muted\">\(HTML.text(a.path))</td></tr>"
+      "<tr><td><a href=\"\(HTML.runPath(run))/artifacts/\(a.id!)\">\(HTML.text((a.path as NSString).lastPathComponent))</a></td><td>\(HTML.text(a.kind))</td><td class=\"num\">\(HTML.bytes(a.bytes))</td><td><code>\(HTML.text(String(a.sha256.prefix(16))))</code></td><td class=\"muted\">\(HTML.text(a.path))</td></tr>"
     }.joined()
     var main = """
-      <h1>Run <code>\(run.key)</code></h1>
-      <p>\(experiment.map { "experiment <a href=\"\(HTML.experimentPath($0.name))\">\(HTML.text($0.name))</a> · " } ?? "")<a href="/api/runs/\(run.key)">JSON</a></p>
+      <h1>Run <code>\(HTML.text(run.key))</code></h1>
+      <p>\(experiment.map { "experiment <a href=\"\(HTML.experimentPath($0.name))\">\(HTML.text($0.name))</a> · " } ?? "")<a href="/api/runs/\(HTML.component(run.key))">JSON</a></p>
       <div class="figures"><table>\(factRows)</table><table>\(summaryRows)</table></div>
       <h2>Config</h2><pre>\(HTML.text(config))</pre>
       """
@@ -320,7 +325,8 @@ struct Pages {
     var crumbs: [(String, String?)] = [("experiments", "/")]
     if let experiment { crumbs.append((experiment.name, HTML.experimentPath(experiment.name))) }
     crumbs.append((run.key, nil))
-    return HTML.page(title: "run \(run.key)", breadcrumbs: crumbs, main: main, live: "/runs/\(run.key)?fragment=main")
+    return HTML.page(
+      title: "run \(run.key)", breadcrumbs: crumbs, main: main, live: "\(HTML.runPath(run))?fragment=main")
   }
 
   // MARK: Compare
@@ -356,12 +362,12 @@ struct Pages {
     for run in runs { curves[run.id!] = try view.curves(run, version: version) }
     let names = Set(curves.values.flatMap { $0.filter { $0.value.count > 1 }.keys }).sorted()
     let plots = names.map { Figures.curves(metric: $0, runs: runs, curves: curves) }
-    let header = runs.map { "<th><a href=\"\(HTML.runPath($0))\"><code>\($0.key)</code></a></th>" }.joined()
-    let query = runs.map { "run=\($0.key)" }.joined(separator: "&")
+    let header = runs.map { "<th><a href=\"\(HTML.runPath($0))\"><code>\(HTML.text($0.key))</code></a></th>" }.joined()
+    let query = runs.map { "run=\(HTML.component($0.key))" }.joined(separator: "&")
     let main = """
       <h1>Compare \(runs.count) runs</h1>
       <p>\(differing) of \(keys.count) config keys differ (highlighted). \
-      \(onlyDifferences ? "<a href=\"/compare?\(query)\">show every key</a>" : "<a href=\"/compare?\(query)&only=differences\">show only differences</a>")</p>
+      \(onlyDifferences ? "<a href=\"/compare?\(HTML.text(query))\">show every key</a>" : "<a href=\"/compare?\(HTML.text(query))&amp;only=differences\">show only differences</a>")</p>
       <table><thead><tr><th></th>\(header)</tr></thead><tbody>\(rows)</tbody></table>
       \(plots.isEmpty ? "" : "<h2>Curves</h2><div class=\"figures\">\(plots.joined())</div>")
       """

@@ -19,15 +19,25 @@ public struct WorkbenchServer: Sendable {
     var logger = Logger(label: "workbench-serve")
     logger.logLevel = .critical  // failures reach the caller as thrown errors
     let app = Application(
-      router: router(),
+      router: router(allowedHosts: Self.allowedHosts(listeningOn: host)),
       configuration: .init(address: .hostname(host, port: port), serverName: "workbench"),
       onServerRunning: { channel in onRunning(channel.localAddress?.port ?? port) },
       logger: logger)
     try await app.runService()
   }
 
-  func router() -> Router<BasicRequestContext> {
+  /// The `Host` names a request may carry: a server on a loopback address answers only to
+  /// loopback names, so a web page elsewhere cannot read the log through DNS rebinding. nil: any
+  /// (the server listens on the network on purpose).
+  static func allowedHosts(listeningOn host: String) -> Set<String>? {
+    let loopback: Set<String> = ["localhost", "127.0.0.1", "[::1]", "::1"]
+    if ["0.0.0.0", "::", "[::]"].contains(host) { return nil }
+    return loopback.union([host.lowercased()])
+  }
+
+  func router(allowedHosts: Set<String>? = nil) -> Router<BasicRequestContext> {
     let router = Router()
+    router.add(middleware: HostCheck(allowed: allowedHosts))
     let pages = Pages(view: view)
     let view = self.view
 
@@ -58,18 +68,14 @@ public struct WorkbenchServer: Sendable {
       guard let id = context.parameters.get("id", as: Int64.self),
         let artifact = try view.artifacts(run).first(where: { $0.id == id })
       else { throw HTTPError(.notFound, message: "run \(run.key) has no such artifact") }
-      // Only a file the log lists for this run, and only while it is still a regular file.
-      var info = stat()
-      guard lstat(artifact.path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
-        throw HTTPError(.notFound, message: "\(artifact.path) is no longer on disk")
-      }
+      let file = try ArtifactFile(opening: artifact.path, under: view.runsRoot)
       var headers = HTTPFields()
       headers[.contentType] = "application/octet-stream"
-      let name = (artifact.path as NSString).lastPathComponent.filter { $0.isASCII && $0 != "\"" && $0 != "\\" }
+      let name = (artifact.path as NSString).lastPathComponent.filter {
+        $0.isASCII && !$0.isNewline && $0 != "\"" && $0 != "\\"
+      }
       headers[.contentDisposition] = "attachment; filename=\"\(name)\""
-      headers[.contentLength] = String(info.st_size)
-      let body = try await FileIO().loadFile(path: artifact.path, context: context)
-      return Response(status: .ok, headers: headers, body: body)
+      return Response(status: .ok, headers: headers, body: file.body())
     }
     router.get("/compare") { request, _ in
       let references = request.uri.queryParameters[values: "run"].map(String.init)
@@ -155,15 +161,30 @@ public struct WorkbenchServer: Sendable {
   // MARK: Helpers
 
   static func pageQuery(_ request: Request) -> Pages.Query {
-    let parameters = request.uri.queryParameters
+    let form = formValues(request.uri.query)
+    func first(_ name: String) -> String? { form.first { $0.name == name }?.value }
     var query = Pages.Query()
-    query.sort = parameters.get("sort")?.removingPercentEncoding
-    query.descending = parameters["order"] == "desc"
-    query.statuses = parameters[values: "status"].compactMap { RunStatus(rawValue: String($0)) }
-    query.text = parameters.get("q")?.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
-    query.fragment = parameters["fragment"] != nil
-    query.page = parameters.get("page", as: Int.self) ?? 1
+    query.sort = first("sort")
+    query.descending = first("order") == "desc"
+    query.statuses = form.filter { $0.name == "status" }.compactMap { RunStatus(rawValue: $0.value) }
+    query.text = first("q")
+    query.fragment = first("fragment") != nil
+    query.page = first("page").flatMap { Int($0) } ?? 1
     return query
+  }
+
+  /// The name–value pairs of a query string as an HTML form sends them: `+` is a space and
+  /// `%XX` a byte, decoded once (a value that is not valid percent-encoding is kept as written).
+  static func formValues(_ query: String?) -> [(name: String, value: String)] {
+    guard let query, !query.isEmpty else { return [] }
+    return query.split(separator: "&").map { pair in
+      let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+      func decode(_ text: Substring) -> String {
+        let spaced = text.replacingOccurrences(of: "+", with: " ")
+        return spaced.removingPercentEncoding ?? spaced
+      }
+      return (decode(parts[0]), parts.count > 1 ? decode(parts[1]) : "")
+    }
   }
 
   static func experiment(_ context: BasicRequestContext, _ view: LogView) throws -> ExperimentRecord {
@@ -255,4 +276,93 @@ struct LiveJSON: Encodable {
 
 extension CurvePoint {
   var json: MetricJSON { MetricJSON(step: step, value: value, tokens: tokens, flops: flops) }
+}
+
+/// Refuses requests whose `Host` is not one the server answers to (see `allowedHosts`).
+struct HostCheck: RouterMiddleware {
+  typealias Context = BasicRequestContext
+  let allowed: Set<String>?
+
+  func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+    -> Response
+  {
+    if let allowed {
+      let authority = (request.head.authority ?? "").lowercased()
+      // Drop the port: "127.0.0.1:8787" → "127.0.0.1", "[::1]:8787" → "[::1]".
+      let name: String
+      if authority.hasPrefix("["), let end = authority.firstIndex(of: "]") {
+        name = String(authority[...end])
+      } else {
+        name = String(authority.split(separator: ":").first ?? "")
+      }
+      guard allowed.contains(name) else {
+        throw HTTPError(.forbidden, message: "this server answers only to \(allowed.sorted().joined(separator: ", "))")
+      }
+    }
+    return try await next(request, context)
+  }
+}
+
+/// An artifact checked for download: a regular file (not a link) inside the run folders. The
+/// bytes are read from a descriptor opened without following links and checked to be the same
+/// file (device and inode) as the one checked here.
+struct ArtifactFile: Sendable {
+  let path: String
+  let size: Int64
+  let device: UInt64
+  let inode: UInt64
+
+  init(opening path: String, under root: URL) throws {
+    let notFound = HTTPError(.notFound, message: "the artifact is no longer on disk")
+    guard let real = realpath(path, nil) else { throw notFound }
+    let resolved = String(cString: real)
+    free(real)
+    let rootPath = (root.path as NSString).resolvingSymlinksInPath
+    // Only files under runs/ beside the log (wherever links on the way point); the file itself
+    // must not be a link (opened with O_NOFOLLOW).
+    guard resolved.hasPrefix(rootPath + "/") else {
+      throw HTTPError(.notFound, message: "only files in the run folders beside the log are served")
+    }
+    guard let info = Self.status(of: path) else { throw notFound }
+    self.path = path
+    size = Int64(info.st_size)
+    device = UInt64(info.st_dev)
+    inode = UInt64(info.st_ino)
+  }
+
+  /// `fstat` of the regular file at `path` opened without following a link, or nil.
+  static func status(of path: String) -> stat? {
+    let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+    guard descriptor >= 0 else { return nil }
+    var info = stat()
+    guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+      close(descriptor)
+      return nil
+    }
+    close(descriptor)
+    return info
+  }
+
+  /// The file's bytes in 1 MiB chunks (the body ends early if the file was replaced meanwhile).
+  func body() -> ResponseBody {
+    let file = self
+    return ResponseBody(contentLength: Int(size)) { writer in
+      let descriptor = open(file.path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+      guard descriptor >= 0 else { return try await writer.finish(nil) }
+      defer { close(descriptor) }
+      var info = stat()
+      guard fstat(descriptor, &info) == 0, UInt64(info.st_dev) == file.device, UInt64(info.st_ino) == file.inode else {
+        return try await writer.finish(nil)
+      }
+      var remaining = file.size
+      var chunk = [UInt8](repeating: 0, count: 1 << 20)
+      while remaining > 0 {
+        let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, min($0.count, Int(remaining))) }
+        guard count > 0 else { break }
+        try await writer.write(ByteBuffer(bytes: chunk[0..<count]))
+        remaining -= Int64(count)
+      }
+      try await writer.finish(nil)
+    }
+  }
 }

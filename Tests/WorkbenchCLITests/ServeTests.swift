@@ -75,6 +75,11 @@ struct ServeTestError: Error, CustomStringConvertible {
   init(_ description: String) { self.description = description }
 }
 
+/// Debian's Chromium, for the browser test.
+let chromiumPath = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first {
+  FileManager.default.isExecutableFile(atPath: $0)
+}
+
 @Suite(.serialized) struct ServeTests {
   let folder = TemporaryDirectory()
   var log: String { folder.path("workbench.sqlite") }
@@ -121,10 +126,12 @@ struct ServeTestError: Error, CustomStringConvertible {
     #expect(page.body.contains(">size<") || page.body.contains(">size ▴<"))
     let sorted = try server.get("/experiments/exp?sort=N&order=desc&fragment=main")
     let bySize = runs.sorted { ($0["N"] as! Int) > ($1["N"] as! Int) }.map { $0["key"] as! String }
-    let positions = bySize.map { sorted.body.range(of: "href=\"/runs/\($0)\"")!.lowerBound }
+    let positions = try bySize.map { try #require(sorted.body.range(of: "href=\"/runs/\($0)\"")).lowerBound }
     #expect(positions == positions.sorted())
     #expect(!sorted.body.contains("<html"))
     let filtered = try server.get("/experiments/exp?status=failed")
+    #expect(filtered.status == 200)
+    #expect(filtered.body.contains("<p>0 runs:"))
     #expect(!filtered.body.contains("href=\"/runs/"))
     #expect(try server.get("/experiments/exp/report").status == 404)  // curve sweeps write no report
 
@@ -178,12 +185,19 @@ struct ServeTestError: Error, CustomStringConvertible {
   @Test func badIdsAndPathsAreNotFoundAndArtifactsAreOnlyTheLoggedFiles() throws {
     let runs = try sweep()
     let key = runs[0]["key"] as! String
-    // An artifact the log lists for the run (written by hand: curve sweeps record none).
-    let file = folder.write("samples.txt", "hello from the run\n")
+    // Artifacts the log lists for the run (recorded by hand: curve sweeps record none): one in
+    // the run's folder, one elsewhere on disk.
+    try FileManager.default.createDirectory(
+      atPath: folder.path("runs/exp/\(key)"), withIntermediateDirectories: true)
+    let file = folder.write("runs/exp/\(key)/samples.txt", "hello from the run\n")
+    let outside = folder.write("outside.txt", "not a run's file\n")
     let writer = try RunLog(path: log)
     let record = try #require(try writer.run(matching: key))
     try writer.recordArtifact(ArtifactRecord(runID: record.id!, kind: "samples", path: file, sha256: "00", bytes: 19))
-    let artifactID = try #require(try writer.artifacts(runID: record.id!).first?.id)
+    try writer.recordArtifact(ArtifactRecord(runID: record.id!, kind: "notes", path: outside, sha256: "00", bytes: 17))
+    let artifacts = try writer.artifacts(runID: record.id!)
+    let artifactID = try #require(artifacts.first { $0.path == file }?.id)
+    let outsideID = try #require(artifacts.first { $0.path == outside }?.id)
     let server = try Served(log: log, in: folder)
 
     let download = try server.get("/runs/\(key)/artifacts/\(artifactID)")
@@ -192,9 +206,12 @@ struct ServeTestError: Error, CustomStringConvertible {
     #expect(download.headers["content-disposition"] == "attachment; filename=\"samples.txt\"")
     #expect(try server.get("/runs/\(key)").body.contains("href=\"/runs/\(key)/artifacts/\(artifactID)\""))
 
+    let elsewhere = try server.get("/runs/\(key)/artifacts/\(outsideID)")
+    #expect(elsewhere.status == 404)
+    #expect(elsewhere.body.contains("only files in the run folders beside the log are served"))
     for path in [
       "/runs/nonexistent", "/runs/\(key)zz", "/runs/..%2F..%2Fetc%2Fpasswd", "/runs/%2e%2e/artifacts/1",
-      "/runs/\(key)/artifacts/\(artifactID + 1)", "/runs/\(key)/artifacts/..%2F..%2F..%2Fetc%2Fpasswd",
+      "/runs/\(key)/artifacts/\(max(artifactID, outsideID) + 1)", "/runs/\(key)/artifacts/..%2F..%2F..%2Fetc%2Fpasswd",
       "/runs/\(key)/artifacts/-1", "/experiments/nope", "/experiments/..%2F..%2Fetc", "/experiments/exp/report",
       "/api/runs/nonexistent", "/api/runs/\(key)/metrics/none", "/compare?run=nonexistent", "/../../etc/passwd",
     ] {
@@ -212,15 +229,17 @@ struct ServeTestError: Error, CustomStringConvertible {
 
   @Test func theServersConnectionCannotWriteAndForeignFilesAreRefused() throws {
     _ = try sweep()
-    let before = try #require(contents(log))
+    // The database and its write-ahead log, byte for byte (a write would land in the latter).
+    let before: [Data?] = [contents(log), contents(log + "-wal")]
+    #expect(before[0] != nil)
     let view = try LogView(path: log)
     for sql in ["DELETE FROM run", "UPDATE run SET status = 'failed'", "CREATE TABLE x (y)"] {
       let error = #expect(throws: RunLogError.self) { try view.log.query(sql) }
       #expect(error?.code == .readOnly, "\(sql)")
     }
     let server = try Served(log: log, in: folder)
-    for path in ["/", "/experiments/exp", "/api/runs", "/api/live"] { _ = try server.get(path) }
-    #expect(contents(log) == before)
+    for path in ["/", "/experiments/exp", "/api/runs", "/api/live"] { #expect(try server.get(path).status == 200) }
+    #expect([contents(log), contents(log + "-wal")] == before)
 
     let foreign = folder.write("notes.sqlite", "these are not a database\n")
     let refused = try WorkbenchProcess.run(["serve", "--log", foreign, "--port", "0"], in: folder.url)
@@ -243,6 +262,40 @@ struct ServeTestError: Error, CustomStringConvertible {
     #expect(stopped.stderrLines.count == 1)
     #expect(
       stopped.stderr.hasPrefix("warning: listening on 0.0.0.0: anyone who can reach this machine can read the log"))
+  }
+
+  @Test func textFromTheLogIsEscapedAndFilterTextIsDecodedOnce() throws {
+    _ = try sweep()
+    let writer = try RunLog(path: log)
+    let experiment = try #require(try writer.experiment(named: "exp"))
+    var hostile = RunRecord(
+      key: "feedfacefeedface", experimentID: experiment.id!, sweepID: nil,
+      label: "<script>alert(\"x\")</script> a+b 50%", plugin: "curve-sweep", pluginVersion: "1", seed: 0,
+      config: "{\"size\":\"</pre><img src=x onerror=alert(1)>\"}")
+    hostile.status = .finished
+    try writer.registerRuns([hostile])
+    let server = try Served(log: log, in: folder)
+
+    let page = try server.get("/experiments/exp")
+    #expect(!page.body.contains("<script>alert"))
+    #expect(page.body.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; a+b 50%"))
+    #expect(!page.body.contains("<img src=x"))
+    let run = try server.get("/runs/feedfacefeedface")
+    #expect(run.status == 200)
+    #expect(!run.body.contains("<img src=x") && run.body.contains("&lt;img src=x onerror=alert(1)&gt;"))
+    // A form sends a typed "+" as %2B and a space as "+": the filter sees what was typed.
+    let filtered = try server.get("/experiments/exp?q=a%2Bb+50%25&fragment=main")
+    #expect(filtered.body.contains("<p>1 runs:"))
+    #expect(filtered.body.contains("href=\"/runs/feedfacefeedface\""))
+    #expect(try server.get("/experiments/exp?q=a+b&fragment=main").body.contains("<p>0 runs:"))
+    // A page elsewhere cannot reach the server through a name that resolves to 127.0.0.1.
+    let rebound = try tool(
+      "curl",
+      ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Host: attacker.example:8787", server.base + "/api/runs"])
+    #expect(rebound.stdout == "403")
+    let local = try tool(
+      "curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Host: localhost:8787", server.base + "/"])
+    #expect(local.stdout == "200")
   }
 
   @Test func liveEndpointSeesARunTrainAndStop() throws {
@@ -296,15 +349,9 @@ struct ServeTestError: Error, CustomStringConvertible {
     #expect(listed.contains { $0["key"] as? String == running.key && $0["status"] as? String == "interrupted" })
   }
 
-  @Test func aBrowserRendersTheCurvesAndTheFit() throws {
-    guard
-      let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: {
-        FileManager.default.isExecutableFile(atPath: $0)
-      })
-    else {
-      print("skipped: no Chromium installed (scripts/setup installs Debian's chromium); the browser test did not run")
-      return
-    }
+  @Test(.enabled(if: chromiumPath != nil, "no Chromium installed (scripts/setup installs Debian's chromium)"))
+  func aBrowserRendersTheCurvesAndTheFit() throws {
+    let chromium = try #require(chromiumPath)
     _ = try sweep()
     let server = try Served(log: log, in: folder)
     let dom = try tool(
