@@ -61,16 +61,45 @@ public enum InstructionMetrics {
   }
 
   /// SNI's answer normalisation: lowercase, ASCII punctuation removed, whitespace collapsed
-  /// (articles are kept).
+  /// (articles are kept). It works on code points, as the official script's Python does: a
+  /// punctuation mark followed by a combining accent is still removed, and the separators
+  /// U+001C–U+001F split words as Python's `str.split()` does.
   public static func normalizeAnswer(_ text: String) -> String {
-    let punctuation = Set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
-    let kept = String(text.lowercased().filter { !punctuation.contains($0) })
-    return kept.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    var normalized = String.UnicodeScalarView()
+    var pendingSpace = false
+    for scalar in text.lowercased().unicodeScalars {
+      if scalar.isASCII && asciiPunctuation.contains(UInt8(scalar.value)) { continue }
+      if isPythonSpace(scalar) {
+        pendingSpace = !normalized.isEmpty
+        continue
+      }
+      if pendingSpace {
+        normalized.append(" ")
+        pendingSpace = false
+      }
+      normalized.append(scalar)
+    }
+    return String(normalized)
+  }
+
+  /// Python's `string.punctuation`.
+  static let asciiPunctuation = Set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~".utf8)
+
+  /// What Python's `str.isspace()` holds true for (the separators `str.split()` splits on).
+  static func isPythonSpace(_ scalar: Unicode.Scalar) -> Bool {
+    switch scalar.value {
+    case 0x09...0x0D, 0x1C...0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000:
+      return true
+    default:
+      return false
+    }
   }
 
   /// 1 when `prediction` equals one of the references after normalisation, else 0.
+  /// The comparison is of code points (Python's `==`), not Swift's canonical equivalence: a
+  /// precomposed "é" and "e" + combining acute differ, as they do for the official script.
   public static func exactMatch(prediction: String, references: [String]) -> Double {
     let normalized = normalizeAnswer(prediction)
-    return references.contains { normalizeAnswer($0) == normalized } ? 1 : 0
+    return references.contains { normalizeAnswer($0).unicodeScalars.elementsEqual(normalized.unicodeScalars) } ? 1 : 0
   }
 }

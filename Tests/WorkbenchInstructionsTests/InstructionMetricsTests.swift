@@ -41,6 +41,19 @@ struct InstructionMetricsTests {
     #expect(InstructionMetrics.exactMatch(prediction: prediction, references: references) == exact, "'\(prediction)'")
   }
 
+  /// Exact match sees code points as the official script's Python does.
+  @Test func exactMatchComparesCodePointsLikePython() {
+    // Precomposed é and e + combining acute: equal Characters in Swift, different strings in Python.
+    #expect(InstructionMetrics.exactMatch(prediction: "caf\u{E9}", references: ["cafe\u{301}"]) == 0)
+    #expect(InstructionMetrics.exactMatch(prediction: "caf\u{E9}", references: ["CAF\u{C9}"]) == 1)
+    // A full stop followed by a combining mark: Python removes the "." and keeps the mark.
+    #expect(Array(InstructionMetrics.normalizeAnswer("a.\u{301}b").unicodeScalars) == Array("a\u{301}b".unicodeScalars))
+    // Python's str.split() splits on the information separators U+001C–U+001F and on NBSP.
+    #expect(InstructionMetrics.normalizeAnswer("one\u{1F}two\u{A0}three") == "one two three")
+    #expect(InstructionMetrics.normalizeAnswer("  The, cat!\t\n sat  ") == "the cat sat")
+    #expect(InstructionMetrics.normalizeAnswer("...") == "")
+  }
+
   /// rouge_score's own unit tests (no stemming).
   @Test func rougeScoreUnitTests() {
     let a = InstructionMetrics.rougeL(prediction: "testing one", reference: "testing one two", stem: false)
