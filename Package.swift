@@ -65,7 +65,7 @@ let package = Package(
     // made: the experiment domain the instruction-tuning and prompt-sensitivity plugins share.
     .target(
       name: "WorkbenchInstructions",
-      dependencies: ["WorkbenchKit", "WorkbenchLM", "WorkbenchNN", "WorkbenchTensor", "WorkbenchRandom"]),
+      dependencies: ["WorkbenchKit", "WorkbenchRunLog", "WorkbenchLM", "WorkbenchNN", "WorkbenchTensor", "WorkbenchRandom"]),
     .target(
       name: "WorkbenchLM",
       dependencies: ["WorkbenchNN", "WorkbenchTensor", "WorkbenchRandom", "CWorkbenchKernels", "CZlib"]),

@@ -107,15 +107,35 @@ struct GenerateCommand: ParsableCommand {
     } catch {
       throw CLIError("run \(record.key.prefix(8)): its logged config is not an instruction-tuning config (\(error))")
     }
-    let tokenizer = InstructionTuning.data(config.suiteSeed).tokenizer
     let text = encoding.prompt(definition: instruction, input: input)
-    let unknown = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init).filter {
-      tokenizer.encode($0) == [1]
+    let prompt: [Int32]
+    let decode: ([Int32]) -> String
+    let stop: Int32
+    if config.sni != nil {
+      // Super-NaturalInstructions runs: the BPE tokenizer stored with the run.
+      let tokenizer: BPETokenizer
+      if let file = try runLog.artifacts(runID: record.id!).last(where: { $0.kind == "tokenizer" }) {
+        do { tokenizer = try BPETokenizer(contentsOf: URL(fileURLWithPath: file.path)) } catch {
+          throw CLIError("\(error)")
+        }
+      } else {
+        tokenizer = BPETokenizer(merges: [])
+      }
+      prompt = [tokenizer.endOfTextID] + tokenizer.encode(text)
+      decode = tokenizer.decode
+      stop = tokenizer.endOfTextID
+    } else {
+      let tokenizer = InstructionTuning.data(config.suiteSeed).tokenizer
+      let unknown = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init).filter {
+        tokenizer.encode($0) == [1]
+      }
+      if !unknown.isEmpty {
+        writeStandardErrorLine("words outside the suite's vocabulary (read as <unk>): \(unknown.joined(separator: ", "))")
+      }
+      prompt = [tokenizer.endOfTextID] + tokenizer.encode(text)
+      decode = tokenizer.decode
+      stop = tokenizer.endOfTextID
     }
-    if !unknown.isEmpty {
-      writeStandardErrorLine("words outside the suite's vocabulary (read as <unk>): \(unknown.joined(separator: ", "))")
-    }
-    let prompt = [tokenizer.endOfTextID] + tokenizer.encode(text)
     var answers: [(String, String)] = []
     let base = try runLog.artifacts(runID: record.id!).last { $0.kind == "base-checkpoint" }
     let backend = try device.select().backend
@@ -125,8 +145,10 @@ struct GenerateCommand: ParsableCommand {
       do { header = try Checkpoint.read(from: url) } catch { throw CLIError("\(error)") }
       let model = GPT(header.model, on: backend, seed: 0)
       _ = try Checkpoint.read(from: url, into: model)
-      let output = try GreedyDecoder(model: model, batch: 1).decode([prompt], maxTokens: min(maxTokens, 40), stop: 0)[0]
-      answers.append((label, tokenizer.decode(output)))
+      let limit = max(1, min(maxTokens, header.model.context - 1 - min(prompt.count, header.model.context - 2)))
+      let kept = Array(prompt.suffix(header.model.context - 1 - limit))
+      let output = try GreedyDecoder(model: model, batch: 1).decode([kept], maxTokens: limit, stop: stop)[0]
+      answers.append((label, decode(output)))
     }
     emit(text)
     let width = max(12, answers.map(\.0.count).max() ?? 0)

@@ -13,8 +13,55 @@ struct ScoreCommand: ParsableCommand {
       the best one counts. Examples:
         workbench score rouge-l --prediction "the friends had a meeting" --reference "The friend has meetings"
         workbench score exact-match --prediction "Yes." --reference yes --reference no
+        workbench score sni --predictions predictions.jsonl --references references.jsonl
       """,
-    subcommands: [RougeL.self, ExactMatch.self])
+    subcommands: [RougeL.self, ExactMatch.self, SNI.self])
+
+  struct SNI: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "sni",
+      abstract: "Score a predictions.jsonl against a references.jsonl as SNI's official evaluation does.",
+      discussion: """
+        The files are those of Super-NaturalInstructions' eval/automatic/evaluation.py: one
+        {"id", "prediction"} per line, and one {"id", "references", "task_id", "task_category",
+        "track"} per line. Prints what the official script prints for the default track (exact
+        match and ROUGE-L ×100, overall, per category and per task, rounded to 4 decimals); a
+        missing prediction counts as the empty string. Every workbench run on SNI keeps such a
+        pair as artifacts; predictions made elsewhere score the same way. Lines of the xlingual
+        track (ROUGE-L over GPT-2 tokens) are counted and left out.
+        """)
+    @Option(help: "predictions.jsonl: one {\"id\", \"prediction\"} per line.") var predictions: String
+    @Option(help: "references.jsonl: one {\"id\", \"references\", \"task_id\", \"task_category\", \"track\"} per line.")
+    var references: String
+    @Option(help: "Also write the official output file (JSON, keys ending in _default_track).") var outputFile: String?
+    @Flag(help: "Print the output file's JSON instead of the report.") var json = false
+
+    func run() throws {
+      let scores: SNIScores
+      do {
+        let refs = try SNIFiles.readReferences(URL(fileURLWithPath: references))
+        let preds = try SNIFiles.readPredictions(URL(fileURLWithPath: predictions))
+        scores = SNIScores(references: refs, predictions: preds)
+      } catch let error as SNIError {
+        throw CLIError(error.description)
+      }
+      guard scores.instances > 0 else {
+        throw CLIError("\(references): no reference line of the default track (xlingual is not scored here)")
+      }
+      if let outputFile {
+        do {
+          try Data((scores.json + "\n").utf8).write(to: URL(fileURLWithPath: outputFile), options: .atomic)
+        } catch {
+          throw CLIError("\(outputFile): cannot be written (\((error as NSError).localizedDescription))")
+        }
+      }
+      emit(json ? scores.json : scores.report)
+      if scores.otherTracks > 0 {
+        writeStandardErrorLine(
+          "\(scores.otherTracks) reference lines of other tracks (xlingual: ROUGE-L over GPT-2 tokens) were not scored")
+      }
+    }
+  }
 
   struct Inputs: ParsableArguments {
     @Option(help: "The model's answer.") var prediction: String

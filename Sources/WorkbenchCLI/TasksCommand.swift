@@ -20,8 +20,145 @@ struct TasksCommand: ParsableCommand {
         workbench tasks list
         workbench tasks list --family replace-pair --tier unseen-binding
         workbench tasks show "replace-pair(x1=a,x2=b,y1=c,y2=d)" --encoding def+pos+neg
+      With --source DIR, the same for a Super-NaturalInstructions folder (a clone of
+      allenai/natural-instructions, or any folder with tasks/ and splits/<split>/):
+        workbench tasks list --source natural-instructions --split default
+        workbench tasks show task1356_xlsum_title_generation --source natural-instructions
+      `tasks export` writes the suite in SNI's format (a folder to try the SNI pipeline on).
       """,
-    subcommands: [List.self, Show.self])
+    subcommands: [List.self, Show.self, Export.self])
+
+  /// A Super-NaturalInstructions folder and split (`--source`, `--split`).
+  struct SNIOptions: ParsableArguments {
+    @Option(help: "A Super-NaturalInstructions folder (tasks/, splits/) instead of the generated suite.")
+    var source: String?
+    @Option(help: "With --source: the split (splits/<split>/).") var split = "default"
+  }
+
+  /// Lists a Super-NaturalInstructions split's tasks.
+  static func listSNI(_ options: SNIOptions, category: String?, limit: Int) throws {
+    var source = SNISource(path: options.source!)
+    source.split = options.split
+    source.languages = "all"
+    source.testInstances = 1
+    source.maxInstancesPerTask = 1
+    let dataset: SNIDataset
+    do {
+      dataset = try SNIDataset(source) { writeStandardErrorLine($0) }
+    } catch let error as SNIError {
+      throw CLIError(error.description)
+    }
+    let train = try SNIDataset.taskList(source, "train_tasks.txt")
+    var table = TextTable(["TASK", "SPLIT", "CATEGORY", "INSTANCES", "ENGLISH", "DEFINITION"])
+    var shown = 0
+    for (part, tasks) in [("train", dataset.train), ("test", dataset.test)] {
+      for task in tasks where category == nil || SNIScores.categoryKey(task.category) == SNIScores.categoryKey(category!)
+      {
+        shown += 1
+        guard shown <= limit else { continue }
+        let definition = task.definition.replacingOccurrences(of: "\n", with: " ")
+        table.append([
+          task.name, part, task.category, String(task.instanceCount), task.isEnglish ? "yes" : "no",
+          definition.count > 60 ? String(definition.prefix(59)) + "…" : definition,
+        ])
+      }
+    }
+    emit(table.render())
+    let english = (dataset.train + dataset.test).filter(\.isEnglish)
+    emit(
+      "\(min(shown, limit)) of \(shown) listed; split '\(source.split)': \(train.count) training and "
+        + "\(dataset.test.count) test tasks, \(english.count) of them English (the default track)")
+  }
+
+  /// Writes the suite as a Super-NaturalInstructions folder.
+  struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Write the generated suite as a Super-NaturalInstructions folder (tasks/, splits/default/).",
+      discussion: """
+        Training tasks are seen instructions of the suite (the first --train of the subset order),
+        test tasks unseen families and the unseen category, each a task file in SNI's schema
+        (Definition, Positive/Negative Examples with explanations, Instances with ids and
+        references, Categories, languages). An experiment points at the folder as at a clone of
+        the real dataset:  tasks: {source: sni, path: DIR}
+        """)
+    @Argument(help: "The folder to write (created; existing task files are replaced).") var folder: String
+    @Option(help: "Training tasks.") var train = 256
+    @Option(help: "Test tasks.") var test = 24
+    @Option(help: "Instances per task.") var instances = 100
+    @Option(help: "The suite's seed.") var seed: UInt64 = 0
+
+    func validate() throws {
+      guard (1...100_000).contains(train), (1...10_000).contains(test), (1...10_000).contains(instances) else {
+        throw ValidationError("--train must be 1…100000, --test 1…10000 and --instances 1…10000")
+      }
+    }
+
+    func run() throws {
+      let suite = TaskSuite(seed: seed)
+      guard train <= suite.seenInstructions else {
+        throw CLIError("--train must be at most \(suite.seenInstructions), the suite's seen instructions")
+      }
+      let trainTasks = suite.seenSubset(train, seed: 0)
+      let unseen = suite.sample(.unseenFamily, perFamily: test) + suite.sample(.unseenCategory, perFamily: test)
+      var testTasks: [InstructionTask] = []
+      // Round-robin over families, so a few test tasks still cover several.
+      var byFamily: [[InstructionTask]] = []
+      for family in suite.families {
+        let tasks = unseen.filter { $0.family == family }
+        if !tasks.isEmpty { byFamily.append(tasks) }
+      }
+      var round = 0
+      while testTasks.count < test && byFamily.contains(where: { $0.count > round }) {
+        for tasks in byFamily where tasks.count > round && testTasks.count < test { testTasks.append(tasks[round]) }
+        round += 1
+      }
+      let root = URL(fileURLWithPath: folder)
+      let tasksFolder = root.appendingPathComponent("tasks")
+      let splitFolder = root.appendingPathComponent("splits/default")
+      do {
+        try FileManager.default.createDirectory(at: tasksFolder, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: splitFolder, withIntermediateDirectories: true)
+        var names: [[String]] = [[], []]
+        var number = 0
+        for (part, tasks) in [trainTasks, testTasks].enumerated() {
+          for task in tasks {
+            number += 1
+            let name = String(format: "task%04d_", number) + task.family.name.replacingOccurrences(of: "-", with: "_")
+            names[part].append(name)
+            try Data((Self.taskJSON(task, name: name, suite: suite, instances: instances) + "\n").utf8)
+              .write(to: tasksFolder.appendingPathComponent(name + ".json"), options: .atomic)
+          }
+        }
+        try Data(names[0].map { $0 + "\n" }.joined().utf8).write(to: splitFolder.appendingPathComponent("train_tasks.txt"))
+        try Data(names[1].map { $0 + "\n" }.joined().utf8).write(to: splitFolder.appendingPathComponent("test_tasks.txt"))
+      } catch {
+        throw CLIError("\(folder): cannot be written (\((error as NSError).localizedDescription))")
+      }
+      emit("wrote \(trainTasks.count) training and \(testTasks.count) test tasks (\(instances) instances each) to \(folder)")
+    }
+
+    static func taskJSON(_ task: InstructionTask, name: String, suite: TaskSuite, instances: Int) -> String {
+      func example(_ e: InstructionExample) -> JSONNode {
+        .object([("input", .string(e.input)), ("output", .string(e.output)), ("explanation", .string(e.explanation))])
+      }
+      let (positive, negative) = suite.examples(task)
+      let english = JSONNode.array([.string("English")])
+      let items = suite.testInstances(task, count: instances).enumerated().map { i, instance in
+        JSONNode.object([
+          ("id", .string("\(name)-\(i)")), ("input", .string(instance.input)),
+          ("output", .array(instance.outputs.map { .string($0) })),
+        ])
+      }
+      return JSONNode.object([
+        ("Contributors", .array([.string("workbench tasks export")])), ("Source", .array([.string("workbench suite")])),
+        ("Categories", .array([.string(task.category.rawValue)])), ("Reasoning", .array([])),
+        ("Definition", .array([.string(task.definition())])), ("Input_language", english),
+        ("Output_language", english), ("Instruction_language", english), ("Domains", .array([.string("Synthetic")])),
+        ("Positive Examples", .array(positive.map(example))), ("Negative Examples", .array(negative.map(example))),
+        ("Instances", .array(items)),
+      ]).text
+    }
+  }
 
   struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,8 +171,10 @@ struct TasksCommand: ParsableCommand {
     @Option(help: "List the instructions a run with this I (instructions: I) is tuned on, in order.") var tuned: Int?
     @Option(help: "With --tuned: the run's subset_seed.") var subsetSeed: UInt64 = 0
     @Option(help: "The suite's seed.") var seed: UInt64 = 0
+    @OptionGroup var sni: SNIOptions
 
     func run() throws {
+      if sni.source != nil { return try TasksCommand.listSNI(sni, category: category, limit: limit) }
       let suite = TaskSuite(seed: seed)
       if let category, TaskCategory(rawValue: category) == nil {
         throw CLIError(
@@ -109,8 +248,10 @@ struct TasksCommand: ParsableCommand {
     var encoding: InstructionEncoding = .definitionPositives
     @Option(help: "Test instances to print.") var instances = 3
     @Option(help: "The suite's seed.") var seed: UInt64 = 0
+    @OptionGroup var sni: SNIOptions
 
     func run() throws {
+      if let folder = sni.source { return try showSNI(folder) }
       let suite = TaskSuite(seed: seed)
       guard let found = suite.task(named: task) else {
         let name = String(task.prefix(while: { $0 != "(" }))
@@ -140,6 +281,38 @@ struct TasksCommand: ParsableCommand {
       }
       emit("\nprompt (\(encoding.rawValue)):\n")
       emit(encoding.prompt(found, input: test[0].input, suite: suite) + test[0].outputs[0])
+    }
+
+    /// One task of a Super-NaturalInstructions folder.
+    func showSNI(_ folder: String) throws {
+      let url = SNIDataset.taskURL(URL(fileURLWithPath: folder), task.hasSuffix(".json") ? String(task.dropLast(5)) : task)
+      guard FileManager.default.fileExists(atPath: url.path) else {
+        throw CLIError("\(url.path): no such task file (`workbench tasks list --source \(folder)` lists the tasks)")
+      }
+      let found: SNITask
+      do { found = try SNIDataset.readTask(at: url, keep: .first(max(1, instances))) } catch let error as SNIError {
+        throw CLIError(error.description)
+      }
+      emit("task      \(found.name)")
+      emit("category  \(found.categories.joined(separator: ", "))")
+      emit(
+        "languages input \(found.inputLanguages.joined(separator: ", ")), output \(found.outputLanguages.joined(separator: ", ")), instruction \(found.instructionLanguages.joined(separator: ", "))"
+      )
+      emit("instances \(found.instanceCount)")
+      emit("definition: \(found.definition)")
+      for (kind, examples) in [("positive", found.positives), ("negative", found.negatives)] {
+        for (i, example) in examples.enumerated() {
+          emit("\(kind) example \(i + 1): \(example.input) → \(example.output)")
+        }
+      }
+      for instance in found.instances.prefix(instances) {
+        emit("instance \(instance.id): \(instance.input) → \(instance.outputs.joined(separator: " | "))")
+      }
+      let first = found.instances[0]
+      emit("\nprompt (\(encoding.rawValue)):\n")
+      emit(
+        encoding.prompt(definition: found.definition, positives: found.positives, negatives: found.negatives, input: first.input)
+          + first.outputs[0])
     }
   }
 }

@@ -23,4 +23,14 @@ public enum InstructionMetricName {
   public static func score(_ prefix: String, _ score: String) -> String { "\(prefix).\(score)" }
   /// How many test answers a tier's scores average over.
   public static func answers(_ prefix: String) -> String { "\(prefix).answers" }
+
+  /// `sni`: the prefix of a Super-NaturalInstructions run's official scores (`sni.exact_match`,
+  /// `sni.rougeL`, `sni.category.<category>.exact_match`, `sni.task.<task>.rougeL`).
+  public static let sni = "sni"
+  /// The official scores a Super-NaturalInstructions run logs overall (the script's names).
+  public static let sniScores = ["exact_match", "rougeL"]
+  /// The heuristic baselines scored on Super-NaturalInstructions' test tasks.
+  public static let sniBaselines = ["copy-input", "copy-demo-output"]
+  /// `sni.baseline.<name>.<metric>`.
+  public static func sniBaseline(_ name: String, _ metric: String) -> String { "sni.baseline.\(name).\(metric)" }
 }

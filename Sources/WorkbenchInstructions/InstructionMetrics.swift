@@ -82,6 +82,22 @@ public enum InstructionMetrics {
     return String(normalized)
   }
 
+  /// Python's `str.split()`: the words between runs of white space.
+  public static func pythonSplit(_ text: String) -> [String] {
+    var words: [String] = []
+    var word = String.UnicodeScalarView()
+    for scalar in text.unicodeScalars {
+      if isPythonSpace(scalar) {
+        if !word.isEmpty { words.append(String(word)) }
+        word = String.UnicodeScalarView()
+      } else {
+        word.append(scalar)
+      }
+    }
+    if !word.isEmpty { words.append(String(word)) }
+    return words
+  }
+
   /// Python's `string.punctuation`.
   static let asciiPunctuation = Set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~".utf8)
 

@@ -20,9 +20,17 @@ public struct InstructionTuningConfig: Codable, Sendable, Equatable {
   /// Instructions vs examples: more runs at one (model, I) point, each tuned and evaluated in one
   /// encoding.
   public var ablation: Ablation?
+  /// Where the tasks come from: nil (or `source: suite`) the generated suite; `source: sni` a
+  /// Super-NaturalInstructions folder, whose training tasks I counts.
+  public var tasks: TaskSourceSettings?
+  /// With SNI tasks: the tokenizer (default BPE, 2,048 tokens).
+  public var tokenizer: TokenizerSettings?
+
+  /// The Super-NaturalInstructions source, when the tasks come from one.
+  public var sni: SNISource? { tasks?.sni }
 
   enum CodingKeys: String, CodingKey {
-    case model, instructions, pretraining, finetuning, evaluation, ablation
+    case model, instructions, pretraining, finetuning, evaluation, ablation, tasks, tokenizer
     case subsetSeed = "subset_seed"
     case suiteSeed = "suite_seed"
   }
@@ -51,6 +59,14 @@ public struct InstructionTuningConfig: Codable, Sendable, Equatable {
     evaluation =
       try c.decodeIfPresent(InstructionEvaluationSettings.self, forKey: .evaluation) ?? InstructionEvaluationSettings()
     ablation = try c.decodeIfPresent(Ablation.self, forKey: .ablation)
+    tasks = try c.decodeIfPresent(TaskSourceSettings.self, forKey: .tasks)
+    if tasks?.source == "suite" { tasks = nil }
+    tokenizer = try c.decodeIfPresent(TokenizerSettings.self, forKey: .tokenizer)
+    if tokenizer != nil && tasks == nil {
+      throw DecodingError.dataCorruptedError(
+        forKey: .tokenizer, in: c,
+        debugDescription: "applies to Super-NaturalInstructions tasks (tasks: {source: sni, path: DIR}) only")
+    }
   }
 }
 

@@ -110,6 +110,9 @@ public final class RunContext: @unchecked Sendable {
     lastFlush = Date()
   }
 
+  /// A line for the user above the progress display (not with `--quiet`).
+  public func note(_ line: String) { display.note(line) }
+
   /// Updates the progress display.
   public func progress(step: Int, of steps: Int, loss: Double? = nil, tokensPerSecond: Double? = nil) {
     display.runProgress(step: step, of: steps, loss: loss, tokensPerSecond: tokensPerSecond)

@@ -141,7 +141,7 @@ public struct Checkpoint: Codable, Sendable, Equatable {
   }
 
   /// The checksum of `bytes` (CRC-32C of each 64 KiB block, then of the block CRCs).
-  static func checksum(_ bytes: Data.SubSequence) -> UInt32 {
+  public static func checksum(_ bytes: Data.SubSequence) -> UInt32 {
     bytes.withUnsafeBytes { wb_checksum($0.baseAddress, $0.count) }
   }
 

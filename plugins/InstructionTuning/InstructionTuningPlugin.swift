@@ -53,13 +53,34 @@ public struct InstructionTuningPlugin: ExperimentPlugin {
     ConfigKey("ablation.model", "{n_layer, d_model, n_head}", "the shape the ablation runs at"),
     ConfigKey("ablation.instructions", "int", "the I the ablation runs at"),
     ConfigKey("ablation.encodings", "[def|pos|def+pos|…]", "one more run per encoding, tuned and evaluated in it"),
+    ConfigKey(
+      "tasks.source", "suite|sni", default: "suite",
+      "the generated suite, or Super-NaturalInstructions (I: training tasks of the split)"),
+    ConfigKey("tasks.path", "folder", "with sni: a natural-instructions checkout (tasks/, splits/)"),
+    ConfigKey("tasks.split", "name", default: "default", "with sni: splits/<name>/{train,test}_tasks.txt"),
+    ConfigKey("tasks.languages", "english|all", default: "english", "with sni: the default track's English tasks, or all"),
+    ConfigKey(
+      "tasks.max_instances_per_task", "int", default: "100", "with sni: tuning instances per task (a seeded sample)"),
+    ConfigKey("tasks.test_instances", "int", default: "100", "with sni: the first instances of each test task"),
+    ConfigKey("tasks.test_tasks", "int", default: "0", "with sni: test tasks in the split's order (0: all)"),
+    ConfigKey("tasks.context", "int", default: "512", "with sni: tokens per row (long prompts lose their middle)"),
+    ConfigKey("tokenizer.kind", "bpe|byte", default: "bpe", "with sni: byte-level BPE trained on the training tasks"),
+    ConfigKey("tokenizer.vocab", "int", default: "2048", "with sni: the BPE vocabulary (257 + merges)"),
   ]
 
   public init() {}
 
   public func plan(_ config: Config, seed: Int) throws -> [RunSpec<Config>] {
-    let seen = InstructionTuning.suite(config.suiteSeed).seenInstructions
-    try config.validate(seenInstructions: seen)
+    let seen: Int
+    if config.sni != nil {
+      let dataset = try SNIExperiment.dataset(config) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+      seen = dataset.train.count
+      try SNIExperiment.validate(config, dataset: dataset)
+      try config.validate(seenInstructions: seen)
+    } else {
+      seen = InstructionTuning.suite(config.suiteSeed).seenInstructions
+      try config.validate(seenInstructions: seen)
+    }
     let m = config.model
     var run = config
     run.model = m.shape
@@ -105,6 +126,7 @@ public struct InstructionTuningPlugin: ExperimentPlugin {
 
   public func execute(_ run: RunSpec<Config>, context: RunContext) throws -> RunSummary {
     let config = run.config
+    if config.sni != nil { return try SNIExperiment.execute(config, seed: run.seed, context: context) }
     let data = InstructionTuning.data(config.suiteSeed)
     let suite = data.suite
     let shape = InstructionTuning.gptConfig(config, data)
@@ -162,7 +184,10 @@ public struct InstructionTuningPlugin: ExperimentPlugin {
   }
 
   public func analyze(_ runs: [FinishedRun<Config>], context: AnalysisContext) throws {
-    try InstructionAnalysis(runs: runs, context: context).run()
+    let sni = runs.filter { $0.config.sni != nil }
+    if !sni.isEmpty { try SNIAnalysis(runs: sni, context: context).run() }
+    let suite = runs.filter { $0.config.sni == nil }
+    if !suite.isEmpty { try InstructionAnalysis(runs: suite, context: context).run() }
   }
 }
 
