@@ -49,7 +49,8 @@ let package = Package(
     .target(
       name: "WorkbenchFuzzing",
       dependencies: [
-        "ExperimentRegistry", "WorkbenchKit", "WorkbenchFit", "WorkbenchLM", "WorkbenchRunLog", "WorkbenchTensor",
+        "ExperimentRegistry", "WorkbenchKit", "WorkbenchFit", "WorkbenchInstructions", "WorkbenchLM", "WorkbenchRunLog",
+        "WorkbenchTensor",
       ]),
     .target(name: "ExperimentRegistry", dependencies: ["WorkbenchKit"] + plugins.map { .target(name: "\($0)Plugin") }),
     .target(
@@ -65,7 +66,9 @@ let package = Package(
     // made: the experiment domain the instruction-tuning and prompt-sensitivity plugins share.
     .target(
       name: "WorkbenchInstructions",
-      dependencies: ["WorkbenchKit", "WorkbenchRunLog", "WorkbenchLM", "WorkbenchNN", "WorkbenchTensor", "WorkbenchRandom"]),
+      dependencies: [
+        "WorkbenchKit", "WorkbenchRunLog", "WorkbenchLM", "WorkbenchNN", "WorkbenchTensor", "WorkbenchRandom",
+      ]),
     .target(
       name: "WorkbenchLM",
       dependencies: ["WorkbenchNN", "WorkbenchTensor", "WorkbenchRandom", "CWorkbenchKernels", "CZlib"]),

@@ -130,7 +130,8 @@ struct GenerateCommand: ParsableCommand {
         tokenizer.encode($0) == [1]
       }
       if !unknown.isEmpty {
-        writeStandardErrorLine("words outside the suite's vocabulary (read as <unk>): \(unknown.joined(separator: ", "))")
+        writeStandardErrorLine(
+          "words outside the suite's vocabulary (read as <unk>): \(unknown.joined(separator: ", "))")
       }
       prompt = [tokenizer.endOfTextID] + tokenizer.encode(text)
       decode = tokenizer.decode

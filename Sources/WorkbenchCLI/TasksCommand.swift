@@ -52,8 +52,8 @@ struct TasksCommand: ParsableCommand {
     var table = TextTable(["TASK", "SPLIT", "CATEGORY", "INSTANCES", "ENGLISH", "DEFINITION"])
     var shown = 0
     for (part, tasks) in [("train", dataset.train), ("test", dataset.test)] {
-      for task in tasks where category == nil || SNIScores.categoryKey(task.category) == SNIScores.categoryKey(category!)
-      {
+      for task in tasks
+      where category == nil || SNIScores.categoryKey(task.category) == SNIScores.categoryKey(category!) {
         shown += 1
         guard shown <= limit else { continue }
         let definition = task.definition.replacingOccurrences(of: "\n", with: " ")
@@ -129,12 +129,16 @@ struct TasksCommand: ParsableCommand {
               .write(to: tasksFolder.appendingPathComponent(name + ".json"), options: .atomic)
           }
         }
-        try Data(names[0].map { $0 + "\n" }.joined().utf8).write(to: splitFolder.appendingPathComponent("train_tasks.txt"))
-        try Data(names[1].map { $0 + "\n" }.joined().utf8).write(to: splitFolder.appendingPathComponent("test_tasks.txt"))
+        try Data(names[0].map { $0 + "\n" }.joined().utf8).write(
+          to: splitFolder.appendingPathComponent("train_tasks.txt"))
+        try Data(names[1].map { $0 + "\n" }.joined().utf8).write(
+          to: splitFolder.appendingPathComponent("test_tasks.txt"))
       } catch {
         throw CLIError("\(folder): cannot be written (\((error as NSError).localizedDescription))")
       }
-      emit("wrote \(trainTasks.count) training and \(testTasks.count) test tasks (\(instances) instances each) to \(folder)")
+      emit(
+        "wrote \(trainTasks.count) training and \(testTasks.count) test tasks (\(instances) instances each) to \(folder)"
+      )
     }
 
     static func taskJSON(_ task: InstructionTask, name: String, suite: TaskSuite, instances: Int) -> String {
@@ -285,7 +289,8 @@ struct TasksCommand: ParsableCommand {
 
     /// One task of a Super-NaturalInstructions folder.
     func showSNI(_ folder: String) throws {
-      let url = SNIDataset.taskURL(URL(fileURLWithPath: folder), task.hasSuffix(".json") ? String(task.dropLast(5)) : task)
+      let url = SNIDataset.taskURL(
+        URL(fileURLWithPath: folder), task.hasSuffix(".json") ? String(task.dropLast(5)) : task)
       guard FileManager.default.fileExists(atPath: url.path) else {
         throw CLIError("\(url.path): no such task file (`workbench tasks list --source \(folder)` lists the tasks)")
       }
@@ -311,7 +316,8 @@ struct TasksCommand: ParsableCommand {
       let first = found.instances[0]
       emit("\nprompt (\(encoding.rawValue)):\n")
       emit(
-        encoding.prompt(definition: found.definition, positives: found.positives, negatives: found.negatives, input: first.input)
+        encoding.prompt(
+          definition: found.definition, positives: found.positives, negatives: found.negatives, input: first.input)
           + first.outputs[0])
     }
   }

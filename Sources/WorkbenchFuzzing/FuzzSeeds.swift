@@ -16,5 +16,11 @@ public enum FuzzSeeds {
     ).write(model, to: url)
     let bytes = try Data(contentsOf: url)
     try bytes.dropFirst(Checkpoint.magic.count).dropLast(4).write(to: directory.appendingPathComponent("version1.bin"))
+    // A tokenizer file.
+    let bpe = folder.appendingPathComponent(FuzzTarget.bpe.rawValue)
+    try FileManager.default.createDirectory(at: bpe, withIntermediateDirectories: true)
+    let tokenizer = BPETokenizer.train(
+      texts: ["Definition: remove every a from the list.", "Input: a b c a", "Output: b c"], vocabulary: 280)
+    try tokenizer.serialized().write(to: bpe.appendingPathComponent("tokenizer.bpe"))
   }
 }

@@ -1,6 +1,7 @@
 import ExperimentRegistry
 import Foundation
 import WorkbenchFit
+import WorkbenchInstructions
 import WorkbenchKit
 import WorkbenchLM
 import WorkbenchRunLog
@@ -24,6 +25,15 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
   case merge
   /// A CSV of scaling data (`workbench fit --csv`).
   case csv
+  /// A Super-NaturalInstructions task file (JSON with Python's NaN) read into a task, keeping
+  /// the first instances and a seeded sample.
+  case sniTask = "sni-task"
+  /// A `references.jsonl` (and the same bytes as `predictions.jsonl`) scored as SNI's official
+  /// evaluation scores them.
+  case sniScore = "sni-score"
+  /// A BPE tokenizer file (`workbench-bpe 1`, checksummed) and, as text, BPE training on the
+  /// bytes: what the tokenizer encodes must decode to the same bytes.
+  case bpe
 
   /// Feeds `data` to the reader; errors it throws are the expected outcome of bad bytes.
   public func run(_ data: Data) {
@@ -55,11 +65,44 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
       for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: url.path + suffix) }
       guard let log = try? RunLog(inMemory: ()) else { return }
       _ = try? log.merge(from: url.path)
+    case .sniTask, .sniScore, .bpe:
+      runText(data)
     case .csv:
       let text = String(decoding: data, as: UTF8.self)
       for form in ScalingForm.all {
         _ = try? ScalingPoint.csv(text, columns: form.variables.map { $0.rawValue } + ["loss"], form: form)
       }
+    }
+  }
+
+  /// The SNI and tokenizer readers.
+  func runText(_ data: Data) {
+    switch self {
+    case .sniTask:
+      guard let root = try? JSONReader.parse(data) else { return }
+      _ = try? SNIDataset.task(named: "task", root, file: "task.json", keep: .first(3))
+      _ = try? SNIDataset.task(named: "task", root, file: "task.json", keep: .sample(3, seed: "task"))
+    case .sniScore:
+      let url = Self.scratch.appendingPathComponent("references.jsonl")
+      guard (try? data.write(to: url)) != nil else { return }
+      guard let references = try? SNIFiles.readReferences(url) else { return }
+      let predictions = (try? SNIFiles.readPredictions(url)) ?? [:]
+      let scores = SNIScores(references: references, predictions: predictions)
+      _ = scores.report
+      _ = scores.json
+    case .bpe:
+      if let tokenizer = try? BPETokenizer(data: data, file: "tokenizer.bpe") {
+        let bytes = [UInt8](data.prefix(256))
+        guard tokenizer.decodeBytes(tokenizer.encode(bytes: bytes)) == bytes else {
+          fatalError("a read tokenizer does not round-trip its input")
+        }
+      }
+      let text = String(decoding: data.prefix(4096), as: UTF8.self)
+      let trained = BPETokenizer.train(texts: text.split(separator: "\n").map(String.init), vocabulary: 300)
+      guard trained.decode(trained.encode(text)) == text,
+        (try? BPETokenizer(data: trained.serialized(), file: "t.bpe")) == trained
+      else { fatalError("BPE training on the input does not round-trip it") }
+    default: return
     }
   }
 

@@ -142,10 +142,14 @@ public struct SNIDataset: Sendable {
     self.test = source.testTasks > 0 ? Array(loaded[1].prefix(source.testTasks)) : loaded[1]
     self.filtered = filtered
     guard !self.train.isEmpty else {
-      throw SNIError("\(Self.splitURL(source, "train_tasks.txt").path): no \(source.languages == "english" ? "English " : "")training task")
+      throw SNIError(
+        "\(Self.splitURL(source, "train_tasks.txt").path): no \(source.languages == "english" ? "English " : "")training task"
+      )
     }
     guard !self.test.isEmpty else {
-      throw SNIError("\(Self.splitURL(source, "test_tasks.txt").path): no \(source.languages == "english" ? "English " : "")test task")
+      throw SNIError(
+        "\(Self.splitURL(source, "test_tasks.txt").path): no \(source.languages == "english" ? "English " : "")test task"
+      )
     }
   }
 
@@ -161,8 +165,10 @@ public struct SNIDataset: Sendable {
   public static func taskList(_ source: SNISource, _ file: String) throws -> [String] {
     let url = splitURL(source, file)
     guard let data = FileManager.default.contents(atPath: url.path) else {
-      let splits = (try? FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent()
-        .deletingLastPathComponent().path))?.sorted() ?? []
+      let splits =
+        (try? FileManager.default.contentsOfDirectory(
+          atPath: url.deletingLastPathComponent()
+            .deletingLastPathComponent().path))?.sorted() ?? []
       throw SNIError(
         "\(url.path): no such split file"
           + (splits.isEmpty ? " (the folder has no splits/)" : "; the splits are \(splits.joined(separator: ", "))"))
@@ -180,7 +186,8 @@ public struct SNIDataset: Sendable {
       }
       guard FileManager.default.fileExists(atPath: taskURL(source.root, line).path) else {
         throw SNIError(
-          "\(url.path):\(n + 1): task \(line) is named in the split but \(taskURL(source.root, line).path) does not exist")
+          "\(url.path):\(n + 1): task \(line) is named in the split but \(taskURL(source.root, line).path) does not exist"
+        )
       }
       if seen.insert(line).inserted { names.append(line) }
     }
@@ -218,7 +225,9 @@ public struct SNIDataset: Sendable {
         return []
       }
       if let s = value.string { return [s] }
-      guard let items = value.array else { throw fail("\"\(key)\" must be a list of strings or a string, not \(value.kind)") }
+      guard let items = value.array else {
+        throw fail("\"\(key)\" must be a list of strings or a string, not \(value.kind)")
+      }
       return try items.enumerated().map { i, item in
         guard let s = item.string else { throw fail("\"\(key)\"[\(i)] must be a string, not \(item.kind)") }
         return s

@@ -187,7 +187,8 @@ public enum SNIExperiment {
       kind: "tuned-tasks", name: "tuned-tasks.txt", data: Data(tuned.map { $0.name + "\n" }.joined().utf8))
 
     // Evaluation: the official files, and the scores the official script prints for them.
-    context.note("answering \(dataset.test.map(\.instances.count).reduce(0, +)) test instances of \(dataset.test.count) tasks")
+    context.note(
+      "answering \(dataset.test.map(\.instances.count).reduce(0, +)) test instances of \(dataset.test.count) tasks")
     let answers = try data.answer(model, tasks: dataset.test, encoding: config.evaluation.encoding)
     let references = SNIData.references(dataset.test)
     _ = try context.writeArtifact(

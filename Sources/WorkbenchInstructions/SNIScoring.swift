@@ -175,7 +175,9 @@ public enum SNIFiles {
   public static func readPredictions(_ url: URL) throws -> [String: String] {
     var out: [String: String] = [:]
     for (n, node) in try lines(url) {
-      guard let id = node["id"]?.string else { throw SNIError("\(url.path):\(n): a prediction line needs an \"id\" string") }
+      guard let id = node["id"]?.string else {
+        throw SNIError("\(url.path):\(n): a prediction line needs an \"id\" string")
+      }
       guard let p = node["prediction"]?.string else {
         throw SNIError("\(url.path):\(n): a prediction line needs a \"prediction\" string")
       }

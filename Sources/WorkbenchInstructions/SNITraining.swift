@@ -93,7 +93,8 @@ public struct SNIData: Sendable {
     while sequence.count < context + 1 {
       let task = g.pick(dataset.train)
       let instance = g.pick(task.instances)
-      sequence += [tokenizer.endOfTextID]
+      sequence +=
+        [tokenizer.endOfTextID]
         + encoder.encode("Definition: " + punctuated(task.definition) + "\n\nInput: " + punctuated(instance.input))
     }
     return (Array(sequence[0..<context]), Array(sequence[1...context]))
@@ -187,7 +188,8 @@ public struct SNIData: Sendable {
   public func answer(_ model: GPT, tasks: [SNITask], encoding: InstructionEncoding) throws -> [Answer] {
     let items = tasks.flatMap { task in task.instances.map { (task, $0) } }
     let prompts = items.map { prompt($0.0, input: $0.1.input, encoding: encoding) }
-    let outputs = try GreedyDecoder(model: model).decode(prompts, maxTokens: maxAnswerTokens, stop: tokenizer.endOfTextID)
+    let outputs = try GreedyDecoder(model: model).decode(
+      prompts, maxTokens: maxAnswerTokens, stop: tokenizer.endOfTextID)
     return zip(items, outputs).map { item, output in
       Answer(
         task: item.0, instance: item.1,

@@ -98,7 +98,8 @@ import WorkbenchTestSupport
         "path: sni-data",
         {
           self.folder.write("sni-data/splits/default/test_tasks.txt", "task0005_broken\n")
-          self.folder.write("sni-data/tasks/task0005_broken.json", "{\"Definition\": [\"x\"],\n \"Instances\": [{\"id\": 1,")
+          self.folder.write(
+            "sni-data/tasks/task0005_broken.json", "{\"Definition\": [\"x\"],\n \"Instances\": [{\"id\": 1,")
         }, "task0005_broken.json: not valid JSON at line 2, column"
       ),
     ]
@@ -116,8 +117,11 @@ import WorkbenchTestSupport
     }
     // More training tasks than the split holds, and a tokenizer for the generated suite.
     folder.write("sni-data/splits/default/test_tasks.txt", "task0005_broken\n")
-    try Data("{\"Definition\": [\"x\"], \"Input_language\": [\"English\"], \"Output_language\": [\"English\"], \"Instruction_language\": [\"English\"], \"Instances\": [{\"id\": \"b-0\", \"input\": \"a\", \"output\": [\"b\"]}]}".utf8)
-      .write(to: URL(fileURLWithPath: folder.path("sni-data/tasks/task0005_broken.json")))
+    try Data(
+      "{\"Definition\": [\"x\"], \"Input_language\": [\"English\"], \"Output_language\": [\"English\"], \"Instruction_language\": [\"English\"], \"Instances\": [{\"id\": \"b-0\", \"input\": \"a\", \"output\": [\"b\"]}]}"
+        .utf8
+    )
+    .write(to: URL(fileURLWithPath: folder.path("sni-data/tasks/task0005_broken.json")))
     for (yaml, expected) in [
       (
         "instructions: 99\ntasks: {source: sni, path: sni-data}\n",
@@ -125,7 +129,8 @@ import WorkbenchTestSupport
       ),
       ("instructions: 2\ntokenizer: {kind: bpe}\n", "'tokenizer': applies to Super-NaturalInstructions tasks"),
     ] {
-      folder.write("bad.yaml", "plugin: instruction-tuning\nname: bad\nmodel: {n_layer: 1, d_model: 16, n_head: 2}\n" + yaml)
+      folder.write(
+        "bad.yaml", "plugin: instruction-tuning\nname: bad\nmodel: {n_layer: 1, d_model: 16, n_head: 2}\n" + yaml)
       let result = try WorkbenchProcess.run(["run", "bad.yaml", "--device", "cpu"], in: folder.url)
       #expect(result.status != 0 && result.stderr.contains(expected), "\(result.stderr)")
       #expect(try !FileManager.default.fileExists(atPath: log) || runs(in: log).isEmpty)
@@ -165,8 +170,9 @@ import WorkbenchTestSupport
         rougeL_for_task2: 0.0
 
         """)
-    #expect(contents(folder.path("out.json")).map { String(decoding: $0, as: UTF8.self) }?.contains(
-      "\"rougeL_default_track\": 42.8571") == true)
+    #expect(
+      contents(folder.path("out.json")).map { String(decoding: $0, as: UTF8.self) }?.contains(
+        "\"rougeL_default_track\": 42.8571") == true)
     folder.write("bad.jsonl", "{\"id\": \"a\" \"prediction\": 1}\n")
     let bad = try WorkbenchProcess.run(
       ["score", "sni", "--predictions", "bad.jsonl", "--references", "r.jsonl"], in: folder.url)

@@ -131,6 +131,42 @@ struct SlurmClusterTests {
     #expect(again.stdout.contains("L(N) = E + A/N^alpha fitted to 10 runs"))
   }
 
+  /// Instruction tuning on a Super-NaturalInstructions folder as an array: each task reads the
+  /// folder (relative to the submission's working directory), the runs share one tokenizer and
+  /// base, and the merge job prints the SNI analysis.
+  @Test func sniSweepRunsAsAnArray() throws {
+    let export = try WorkbenchProcess.run(
+      ["tasks", "export", "sni-data", "--train", "8", "--test", "2", "--instances", "6"], in: folder.url)
+    #expect(export.status == 0, "\(export.stderr)")
+    folder.write(
+      "sni.yaml",
+      """
+      plugin: instruction-tuning
+      name: sni-array
+      model: {n_layer: 1, d_model: 16, n_head: 2}
+      instructions: [2, 4]
+      tasks: {source: sni, path: sni-data, context: 96, test_instances: 3}
+      tokenizer: {kind: bpe, vocab: 300}
+      pretraining: {steps: 4, batch: 4}
+      finetuning: {steps: 4, batch: 4, warmup_steps: 1}
+      evaluation: {max_tokens: 6}
+      """)
+    let submit = try WorkbenchProcess.run(
+      ["run", "sni.yaml", "--backend", "slurm", "--max-parallel", "2", "--device", "cpu"], in: folder.url)
+    #expect(submit.status == 0, "\(submit.stderr)")
+    let jobs = try #require(jobIDs(submit.stdout), "\(submit.stdout)")
+    #expect(eventually(timeout: 300) { ended(jobs.merge) })
+    let scripts = try FileManager.default.contentsOfDirectory(atPath: folder.path("runs/sni-array/slurm"))
+    let mergeLog = try String(
+      contentsOfFile: folder.path("runs/sni-array/slurm/\(scripts[0])/logs/merge-\(jobs.merge).out"), encoding: .utf8)
+    #expect(mergeLog.contains("2 runs on Super-NaturalInstructions (sni-data, split default)"), "\(mergeLog)")
+    let counts = try sqlite3(
+      log,
+      "SELECT count(*), sum(status = 'finished'), (SELECT count(*) FROM metric WHERE name = 'sni.rougeL'), "
+        + "(SELECT count(*) FROM artifact WHERE kind = 'sni-predictions') FROM run", readOnly: true)
+    #expect(counts.stdout == "2|2|2|2\n", "\(counts.stdout)")
+  }
+
   @Test func cancelledAndFailedTasksShowAsSuchAndAloneRunAgain() throws {
     folder.write(
       "slow.yaml",

@@ -9,7 +9,8 @@ import WorkbenchTestSupport
 /// schema: a Definition list and a Definition string, several references, a Spanish task, a
 /// NaN in a field workbench does not read, and two splits.
 func writeSNIFolder(_ folder: TemporaryDirectory) {
-  try! FileManager.default.createDirectory(at: folder.url.appendingPathComponent("tasks"), withIntermediateDirectories: true)
+  try! FileManager.default.createDirectory(
+    at: folder.url.appendingPathComponent("tasks"), withIntermediateDirectories: true)
   for split in ["default", "mini"] {
     try! FileManager.default.createDirectory(
       at: folder.url.appendingPathComponent("splits/\(split)"), withIntermediateDirectories: true)
@@ -82,7 +83,10 @@ func writeSNIFolder(_ folder: TemporaryDirectory) {
     let capitals = data.train[0]
     #expect(capitals.definition == "Answer with the capital of the country.")
     #expect(capitals.category == "Question Answering" && capitals.instanceCount == 4)
-    #expect(capitals.positives.map { [$0.input, $0.output, $0.explanation] } == [["France", "Paris", "Paris is France's capital."]])
+    #expect(
+      capitals.positives.map { [$0.input, $0.output, $0.explanation] } == [
+        ["France", "Paris", "Paris is France's capital."]
+      ])
     #expect(capitals.negatives.count == 1)
     // Tuning keeps a seeded sample of max_instances_per_task, the same every time.
     #expect(capitals.instances.count == 2)
@@ -105,7 +109,8 @@ func writeSNIFolder(_ folder: TemporaryDirectory) {
     // Nested training subsets.
     source.split = "default"
     let all = try SNIDataset(source)
-    #expect(all.trainingSubset(1, seed: 0).map(\.name).allSatisfy { all.trainingSubset(2, seed: 0).map(\.name).contains($0) })
+    #expect(
+      all.trainingSubset(1, seed: 0).map(\.name).allSatisfy { all.trainingSubset(2, seed: 0).map(\.name).contains($0) })
   }
 
   /// Each bad input names the file, and the JSON position where there is one.
@@ -128,12 +133,24 @@ func writeSNIFolder(_ folder: TemporaryDirectory) {
     #expect(failure(source).contains("test_tasks.txt:2: task task999_absent is named in the split but"))
     folder.write("splits/default/test_tasks.txt", "task002_titles\n")
     let cases: [(String, String)] = [
-      ("{\"Definition\": [\"x\"],\n \"Instances\": [{\"id\": \"a\", \"input\": \"b\" \"output\": [\"c\"]}]}", "line 2, column 41: expected ',' or '}'"),
-      ("{\"Definition\": [\"x\"], \"Instances\": [{\"id\": \"a\", \"input\": \"b\", \"outp", "the file ends inside a string"),
+      (
+        "{\"Definition\": [\"x\"],\n \"Instances\": [{\"id\": \"a\", \"input\": \"b\" \"output\": [\"c\"]}]}",
+        "line 2, column 41: expected ',' or '}'"
+      ),
+      (
+        "{\"Definition\": [\"x\"], \"Instances\": [{\"id\": \"a\", \"input\": \"b\", \"outp",
+        "the file ends inside a string"
+      ),
       ("{\"Definition\": [\"x\"], \"Instances\": []}", "the task has no instances"),
       ("{\"Definition\": [\"x\"]}", "no \"Instances\""),
-      ("{\"Definition\": [\"x\"], \"Instances\": [{\"id\": \"a\", \"input\": \"b\"}]}", "\"Instances\"[0] has no \"output\""),
-      ("{\"Definition\": [\"x\"], \"Instances\": [{\"id\": \"a\", \"input\": \"b\", \"output\": []}]}", "empty \"output\" list"),
+      (
+        "{\"Definition\": [\"x\"], \"Instances\": [{\"id\": \"a\", \"input\": \"b\"}]}",
+        "\"Instances\"[0] has no \"output\""
+      ),
+      (
+        "{\"Definition\": [\"x\"], \"Instances\": [{\"id\": \"a\", \"input\": \"b\", \"output\": []}]}",
+        "empty \"output\" list"
+      ),
       ("{\"Instances\": [{\"id\": \"a\", \"input\": \"b\", \"output\": [\"c\"]}]}", "no \"Definition\""),
       ("[1, 2]", "must hold one JSON object, not a list"),
     ]
@@ -146,7 +163,8 @@ func writeSNIFolder(_ folder: TemporaryDirectory) {
   }
 
   @Test func jsonReaderAcceptsWhatPythonWritesAndRefusesTheRest() throws {
-    let value = try JSONReader.parse("{\"a\": [1, -2.5e3, NaN, Infinity, -Infinity, true, null], \"b\": \"\\\"\\\\\\/\\n\"}")
+    let value = try JSONReader.parse(
+      "{\"a\": [1, -2.5e3, NaN, Infinity, -Infinity, true, null], \"b\": \"\\\"\\\\\\/\\n\"}")
     guard case .array(let items) = value["a"]! else { Issue.record("not a list"); return }
     #expect(items.count == 7 && items[1] == .number(-2500) && items[4] == .number(-.infinity))
     #expect(value["b"]?.string == "\"\\/\n")
@@ -156,7 +174,8 @@ func writeSNIFolder(_ folder: TemporaryDirectory) {
     #expect(throws: JSONReadError.self) { try JSONReader.parse(String(repeating: "[", count: 100_000)) }
     // The one-line writer reads back.
     let text = JSONNode.object([("k", .string("ünï\u{1}\"")), ("n", .array([.number(3), .bool(false)]))]).text
-    #expect(try JSONReader.parse(text) == .object([("k", .string("ünï\u{1}\"")), ("n", .array([.number(3), .bool(false)]))]))
+    #expect(
+      try JSONReader.parse(text) == .object([("k", .string("ünï\u{1}\"")), ("n", .array([.number(3), .bool(false)]))]))
   }
 }
 
@@ -264,12 +283,17 @@ func writeSNIFolder(_ folder: TemporaryDirectory) {
     let line = sniPredictionLine(id: "t-1", prediction: "x\ty")
     #expect(try SNIFiles.readPredictions(URL(fileURLWithPath: folder.write("p.jsonl", line))) == ["t-1": "x\ty"])
     for (text, expected) in [
-      ("{\"id\": \"a\", \"references\": [\"x\"]}\n{\"id\": \"b\", \"references\": []}", "r.jsonl:2: \"references\" is empty"),
+      (
+        "{\"id\": \"a\", \"references\": [\"x\"]}\n{\"id\": \"b\", \"references\": []}",
+        "r.jsonl:2: \"references\" is empty"
+      ),
       ("{\"id\": \"a\", \"references\": [\"x\"]}\n\n{\"id\": 3", "r.jsonl:3: not valid JSON at column"),
       ("{\"references\": [\"x\"]}", "r.jsonl:1: a reference line needs an \"id\""),
     ] {
       folder.write("r.jsonl", text)
-      let error = #expect(throws: SNIError.self) { try SNIFiles.readReferences(URL(fileURLWithPath: folder.path("r.jsonl"))) }
+      let error = #expect(throws: SNIError.self) {
+        try SNIFiles.readReferences(URL(fileURLWithPath: folder.path("r.jsonl")))
+      }
       #expect(error?.description.contains(expected) == true, "\(error?.description ?? "")")
     }
   }

@@ -58,7 +58,8 @@ public struct InstructionTuningPlugin: ExperimentPlugin {
       "the generated suite, or Super-NaturalInstructions (I: training tasks of the split)"),
     ConfigKey("tasks.path", "folder", "with sni: a natural-instructions checkout (tasks/, splits/)"),
     ConfigKey("tasks.split", "name", default: "default", "with sni: splits/<name>/{train,test}_tasks.txt"),
-    ConfigKey("tasks.languages", "english|all", default: "english", "with sni: the default track's English tasks, or all"),
+    ConfigKey(
+      "tasks.languages", "english|all", default: "english", "with sni: the default track's English tasks, or all"),
     ConfigKey(
       "tasks.max_instances_per_task", "int", default: "100", "with sni: tuning instances per task (a seeded sample)"),
     ConfigKey("tasks.test_instances", "int", default: "100", "with sni: the first instances of each test task"),

@@ -42,7 +42,9 @@ struct SNIAnalysis {
         }
         if name.hasPrefix("\(prefix).category.") {
           let rest = name.dropFirst("\(prefix).category.".count)
-          if let dot = rest.lastIndex(of: ".") { categories["\(rest[..<dot]) \(rest[rest.index(after: dot)...])"] = metric.value }
+          if let dot = rest.lastIndex(of: ".") {
+            categories["\(rest[..<dot]) \(rest[rest.index(after: dot)...])"] = metric.value
+          }
         }
       }
       let answers =
@@ -133,7 +135,7 @@ struct SNIAnalysis {
     let z = 1.959964
     let centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     let half = z / (1 + z * z / n) * (p * (1 - p) / n + z * z / (4 * n * n)).squareRoot()
-    return (100 * p, 100 * (centre - half), 100 * (centre + half))
+    return (100 * p, max(0, 100 * (centre - half)), min(100, 100 * (centre + half)))
   }
 
   func report(
@@ -159,7 +161,8 @@ struct SNIAnalysis {
           guard !values.isEmpty else { continue }
           plot.series.append(
             .init(
-              label: name, color: ["#888", "#c44"][j], points: [(Double(lo), mean(values)), (Double(hi), mean(values))],
+              label: name, color: ["#888", "#c44"][j],
+              points: [(Double(lo), mean(values)), (Double(hi), mean(values))],
               line: true, dashed: true))
         }
       }
