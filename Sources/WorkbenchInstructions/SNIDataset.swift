@@ -123,7 +123,7 @@ public struct SNIDataset: Sendable {
         let bytes = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
         if bytes > 8 << 20 || Date().timeIntervalSince(lastReport) > 2 {
           progress(
-            "reading task \(done + 1)/\(total): \(name).json (\(bytes >> 20 > 0 ? "\(bytes >> 20) MiB" : "\(bytes >> 10) KiB"))"
+            "reading task \(done + 1)/\(total): \(name).json (\(bytes >= 1 << 20 ? "\(bytes >> 20) MiB" : bytes >= 1 << 10 ? "\(bytes >> 10) KiB" : "\(bytes) bytes"))"
           )
           lastReport = Date()
         }

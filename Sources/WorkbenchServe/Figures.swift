@@ -108,9 +108,12 @@ enum Figures {
     if fit.form.hasPrefix("L(N,D) = E + A/N^alpha + B/D^beta") {
       return isoFLOP(fit, title: title, parameters: parameters, runs: runs)
     }
-    if fit.form == "exact_match = a + b·log2(I)", let a = parameters["a"], let b = parameters["b"] {
-      let tier = options["tier"] ?? "score"
-      let metric = "score.\(tier).exact_match"
+    // Instruction tuning: a score against log2 of the instructions (the suite) or of the
+    // training tasks (Super-NaturalInstructions), both the config's `instructions`.
+    let sni = fit.form == "rougeL = a + b·log2(K)"
+    if fit.form == "exact_match = a + b·log2(I)" || sni, let a = parameters["a"], let b = parameters["b"] {
+      let tier = sni ? "unseen test tasks" : options["tier"] ?? "score"
+      let metric = sni ? "sni.rougeL" : "score.\(tier).exact_match"
       let data: [(Double, Double)] = runs.compactMap { run in
         guard case .integer(let I)? = flatConfig(run)["instructions"], I > 0,
           let value = curves[run.id!]?[metric]?.last?.value
@@ -119,8 +122,10 @@ enum Figures {
       }
       guard let lo = data.map(\.0).min(), let hi = data.map(\.0).max() else { return nil }
       var plot = SVGPlot(
-        title: "\(options["model"] ?? "") \(tier): \(fit.form)", xLabel: "distinct tuning instructions I",
-        yLabel: "exact match ×100", logX: true, logY: false)
+        title: "\(options["model"] ?? "") \(tier): \(fit.form)",
+        xLabel: sni ? "training tasks K" : "distinct tuning instructions I",
+        yLabel: sni ? "ROUGE-L ×100" : "exact match ×100",
+        logX: true, logY: false)
       plot.series.append(.init(label: "runs", color: "#1f77b4", points: data, markers: true, cssClass: "data"))
       if let slope = intervals["b"], slope.count == 2 {
         // The slope's interval, pivoting on the fitted value at the data's mean log2 I.

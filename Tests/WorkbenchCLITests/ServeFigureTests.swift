@@ -77,6 +77,25 @@ struct ServeFigureTests {
     #expect(count("class=\"fit extrapolation\"", in: svg) == 1)
   }
 
+  @Test func sniFitIsDrawnAgainstTrainingTasks() throws {
+    let fit = FitRecord(
+      experimentID: 1, form: "rougeL = a + b·log2(K)", parameters: "{\"a\":10,\"b\":2}", intervals: "{\"b\":[1,3]}",
+      options: "{\"model\":\"L2 d64\",\"tasks\":\"sni\"}", pointCount: 3, objective: 0, r2: 0.9)
+    let runs = [8, 32, 128].enumerated().map { index, K in run(Int64(index + 1), config: "{\"instructions\":\(K)}") }
+    var curves: [Int64: [String: [CurvePoint]]] = [:]
+    for (index, value) in [16.0, 20, 24].enumerated() {
+      curves[Int64(index + 1)] = ["sni.rougeL": [CurvePoint(step: 0, value: value)]]
+    }
+    let flat = { (run: RunRecord) -> [String: JSONValue] in
+      guard case .object(let object) = JSONFragment(run.config).value else { return [:] }
+      return object
+    }
+    let svg = try #require(Figures.fit(fit, runs: runs, curves: curves, flatConfig: flat))
+    #expect(svg.contains("L2 d64 unseen test tasks") && svg.contains("training tasks K"))
+    #expect(count("<circle class=\"data\"", in: svg) == 3)
+    #expect(count("<polyline class=\"fit\"", in: svg) == 1)
+  }
+
   @Test func unknownFormsAreNotDrawn() {
     let fit = FitRecord(
       experimentID: 1, form: "L(N,S) = (N_c/N)^alpha_N + (S_c/S)^alpha_S", parameters: "{}", intervals: nil,
