@@ -142,6 +142,37 @@ public enum PretrainingText: CaseIterable, Sendable {
   }
 }
 
+/// Rows of `context` tokens packed from the examples `next` makes, one after another (each
+/// starting with its own prompt; one that does not fit starts the next row, and one longer than
+/// a row is cut), padded with `padding`: each call gives a row, its targets (−1 but on answers)
+/// and how many answer tokens it holds.
+func packedRows(
+  context: Int, padding: Int32, next: @escaping () -> (tokens: [Int32], targets: [Int32], answerTokens: Int)
+) -> () -> (tokens: [Int32], targets: [Int32], weight: Int) {
+  var pending: (tokens: [Int32], targets: [Int32], answerTokens: Int)?
+  return {
+    var tokens: [Int32] = []
+    var targets: [Int32] = []
+    var weight = 0
+    while true {
+      let example = pending ?? next()
+      pending = nil
+      if !tokens.isEmpty && tokens.count + example.tokens.count > context {
+        pending = example
+        break
+      }
+      tokens += example.tokens.prefix(context - tokens.count)
+      targets += example.targets.prefix(context - targets.count)
+      weight += example.answerTokens
+      if tokens.count >= context { break }
+    }
+    let fill = context - tokens.count
+    tokens += [Int32](repeating: padding, count: fill)
+    targets += [Int32](repeating: -1, count: fill)
+    return (tokens, targets, weight)
+  }
+}
+
 /// Training rows made one at a time (pretraining text, packed tuning examples), as a trainer's
 /// batch source: the loss is averaged over the answer tokens the rows hold.
 struct PackedRows: BatchSource {
@@ -257,40 +288,14 @@ public final class InstructionTrainer {
         }
       }
     }
-    let context = data.context
-    var pending: (tokens: [Int32], targets: [Int32], answerTokens: Int)?
-    return {
-      var tokens: [Int32] = []
-      var targets: [Int32] = []
-      var weight = 0
-      while true {
-        let example: (tokens: [Int32], targets: [Int32], answerTokens: Int)
-        if let waiting = pending {
-          example = waiting
-          pending = nil
-        } else {
-          let task = g.pick(tasks)
-          let instance =
-            pools[task.name].map { g.pick($0) } ?? data.suite.trainingInstance(task, avoiding: avoid[task.name]!, &g)
-          if !formats.isEmpty && g.int(0...1) == 0 {
-            example = data.sequence(task, instance: instance, format: g.pick(formats), demonstrations: g.int(0...2))
-          } else {
-            example = data.sequence(task, instance: instance, encoding: g.pick(encodings))
-          }
-        }
-        if !tokens.isEmpty && tokens.count + example.tokens.count > context {
-          pending = example
-          break
-        }
-        tokens += example.tokens.prefix(context - tokens.count)
-        targets += example.targets.prefix(context - targets.count)
-        weight += example.answerTokens
-        if tokens.count >= context { break }
+    return packedRows(context: data.context, padding: data.tokenizer.endOfTextID) {
+      let task = g.pick(tasks)
+      let instance =
+        pools[task.name].map { g.pick($0) } ?? data.suite.trainingInstance(task, avoiding: avoid[task.name]!, &g)
+      if !formats.isEmpty && g.int(0...1) == 0 {
+        return data.sequence(task, instance: instance, format: g.pick(formats), demonstrations: g.int(0...2))
       }
-      let padding = context - tokens.count
-      tokens += [Int32](repeating: data.tokenizer.endOfTextID, count: padding)
-      targets += [Int32](repeating: -1, count: padding)
-      return (tokens, targets, weight)
+      return data.sequence(task, instance: instance, encoding: g.pick(encodings))
     }
   }
 }

@@ -106,35 +106,9 @@ public struct SNIData: Sendable {
     -> () -> (tokens: [Int32], targets: [Int32], weight: Int)
   {
     var g = SeededGenerator(suiteSeed: seed ^ 0x5A1_7E7)
-    let context = context
-    let eos = tokenizer.endOfTextID
-    var pending: (tokens: [Int32], targets: [Int32], answerTokens: Int)?
-    return {
-      var tokens: [Int32] = []
-      var targets: [Int32] = []
-      var weight = 0
-      while true {
-        let example: (tokens: [Int32], targets: [Int32], answerTokens: Int)
-        if let waiting = pending {
-          example = waiting
-          pending = nil
-        } else {
-          let task = g.pick(tasks)
-          example = self.sequence(task, instance: g.pick(task.instances), encoding: g.pick(encodings))
-        }
-        if !tokens.isEmpty && tokens.count + example.tokens.count > context {
-          pending = example
-          break
-        }
-        tokens += example.tokens.prefix(context - tokens.count)
-        targets += example.targets.prefix(context - targets.count)
-        weight += example.answerTokens
-        if tokens.count >= context { break }
-      }
-      let padding = context - tokens.count
-      tokens += [Int32](repeating: eos, count: padding)
-      targets += [Int32](repeating: -1, count: padding)
-      return (tokens, targets, weight)
+    return packedRows(context: context, padding: tokenizer.endOfTextID) {
+      let task = g.pick(tasks)
+      return self.sequence(task, instance: g.pick(task.instances), encoding: g.pick(encodings))
     }
   }
 

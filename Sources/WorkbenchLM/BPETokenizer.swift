@@ -123,18 +123,7 @@ public struct BPETokenizer: Sendable, Equatable {
         let word = words[w]
         let f = frequency[w]
         for j in 0..<(word.count - 1) { pairCounts[Pair(word[j], word[j + 1])]! -= f }
-        var merged: [Int32] = []
-        merged.reserveCapacity(word.count)
-        var j = 0
-        while j < word.count {
-          if j + 1 < word.count, word[j] == pair.left, word[j + 1] == pair.right {
-            merged.append(id)
-            j += 2
-          } else {
-            merged.append(word[j])
-            j += 1
-          }
-        }
+        let merged = merging(word, pair, into: id)
         words[w] = merged
         if merged.count > 1 {
           for j in 0..<(merged.count - 1) {
@@ -150,6 +139,23 @@ public struct BPETokenizer: Sendable, Equatable {
     return BPETokenizer(merges: merges)
   }
 
+  /// `symbols` with every occurrence of `pair`, left to right, replaced by `id`.
+  static func merging(_ symbols: [Int32], _ pair: Pair, into id: Int32) -> [Int32] {
+    var merged: [Int32] = []
+    merged.reserveCapacity(symbols.count)
+    var j = 0
+    while j < symbols.count {
+      if j + 1 < symbols.count, symbols[j] == pair.left, symbols[j + 1] == pair.right {
+        merged.append(id)
+        j += 2
+      } else {
+        merged.append(symbols[j])
+        j += 1
+      }
+    }
+    return merged
+  }
+
   // MARK: Encoding
 
   /// The ids of one piece: its bytes, merged lowest rank first.
@@ -161,20 +167,7 @@ public struct BPETokenizer: Sendable, Equatable {
         if let rank = ranks[Pair(symbols[j], symbols[j + 1])], best == nil || rank < best!.rank { best = (rank, j) }
       }
       guard let (rank, _) = best else { break }
-      let pair = merges[Int(rank) - Self.baseVocabulary]
-      var merged: [Int32] = []
-      merged.reserveCapacity(symbols.count)
-      var j = 0
-      while j < symbols.count {
-        if j + 1 < symbols.count, symbols[j] == pair.left, symbols[j + 1] == pair.right {
-          merged.append(rank)
-          j += 2
-        } else {
-          merged.append(symbols[j])
-          j += 1
-        }
-      }
-      symbols = merged
+      symbols = Self.merging(symbols, merges[Int(rank) - Self.baseVocabulary], into: rank)
     }
     return symbols
   }

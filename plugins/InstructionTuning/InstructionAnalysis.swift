@@ -56,11 +56,15 @@ struct InstructionAnalysis {
     let pairs = group.compactMap { p in p.exact[tier].flatMap { e in p.answers[tier].map { (e, $0) } } }
     let n = pairs.map(\.1).reduce(0, +)
     guard n > 0 else { return nil }
-    let p = pairs.map { $0.0 / 100 * $0.1 }.reduce(0, +) / n
+    return wilson(pairs.map { $0.0 / 100 * $0.1 }.reduce(0, +) / n, n)
+  }
+
+  /// A proportion `p` of `n` answers ×100 with its 95% Wilson interval.
+  static func wilson(_ p: Double, _ n: Double) -> (value: Double, low: Double, high: Double) {
     let z = 1.959964
     let centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     let half = z / (1 + z * z / n) * (p * (1 - p) / n + z * z / (4 * n * n)).squareRoot()
-    return (100 * p, 100 * (centre - half), 100 * (centre + half))
+    return (100 * p, max(0, 100 * (centre - half)), min(100, 100 * (centre + half)))
   }
 
   static func format(_ v: (value: Double, low: Double, high: Double)?) -> String {

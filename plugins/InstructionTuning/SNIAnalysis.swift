@@ -131,11 +131,8 @@ struct SNIAnalysis {
   static func pooledExactMatch(_ group: [Point]) -> (value: Double, low: Double, high: Double)? {
     let n = group.map(\.answers).reduce(0, +)
     guard n > 0 else { return nil }
-    let p = group.map { ($0.scores["exact_match"] ?? 0) / 100 * $0.answers }.reduce(0, +) / n
-    let z = 1.959964
-    let centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    let half = z / (1 + z * z / n) * (p * (1 - p) / n + z * z / (4 * n * n)).squareRoot()
-    return (100 * p, max(0, 100 * (centre - half)), min(100, 100 * (centre + half)))
+    return InstructionAnalysis.wilson(
+      group.map { ($0.scores["exact_match"] ?? 0) / 100 * $0.answers }.reduce(0, +) / n, n)
   }
 
   func report(
