@@ -112,7 +112,15 @@ public enum SNIExperiment {
       let tokenizer = BPETokenizer.train(texts: SNIData.tokenizerText(dataset), vocabulary: settings.vocab)
       try RunContext.writeAtomically(tokenizer.serialized(), to: url)
     }
-    let tokenizer = try BPETokenizer(contentsOf: url)
+    let tokenizer: BPETokenizer
+    do {
+      tokenizer = try BPETokenizer(contentsOf: url)
+    } catch {
+      // A damaged shared tokenizer is set aside: the next run trains it again.
+      let kept = Checkpoint.setAside(url)
+      throw BPEFileError(
+        "\(error.description); set aside as \(kept.lastPathComponent): run the experiment again to train it anew")
+    }
     try context.recordArtifact(kind: "tokenizer", url: url)
     return tokenizer
   }
@@ -162,7 +170,17 @@ public enum SNIExperiment {
       ).write(model, to: base)
       return true
     }
-    if !pretrainedHere { _ = try Checkpoint.read(from: base, into: model) }
+    if !pretrainedHere {
+      do {
+        _ = try Checkpoint.read(from: base, into: model)
+      } catch let error as CheckpointError where error.damaged {
+        let kept = Checkpoint.setAside(base)
+        throw CheckpointError(
+          "\(error.description); set aside as \(kept.lastPathComponent): run the experiment again to pretrain the base "
+            + "anew",
+          damaged: true)
+      }
+    }
     try context.recordArtifact(kind: "base-checkpoint", url: base)
 
     let tuned = tunedTasks(config, dataset: dataset)

@@ -75,6 +75,23 @@ import WorkbenchTestSupport
     let shared = try FileManager.default.contentsOfDirectory(atPath: folder.path("runs/instruction-bases"))
     #expect(shared.filter { $0.hasSuffix(".bpe") }.count == 1 && shared.filter { $0.hasSuffix(".bin") }.count == 1)
 
+    // A damaged shared tokenizer fails the run that reads it, is set aside, and is trained
+    // again (the same bytes: training is deterministic) by the next.
+    let tokenizerName = try #require(shared.first { $0.hasSuffix(".bpe") })
+    let tokenizerPath = folder.path("runs/instruction-bases/\(tokenizerName)")
+    let original = try #require(contents(tokenizerPath))
+    var damaged = original
+    damaged[damaged.count / 2] ^= 0x20
+    try damaged.write(to: URL(fileURLWithPath: tokenizerPath))
+    let hurt = try WorkbenchProcess.run(["run", "sni.yaml", "--device", "cpu", "--rerun", "all", "-q"], in: folder.url)
+    #expect(hurt.status == 1)
+    #expect(
+      hurt.stderr.contains("damaged") && hurt.stderr.contains("set aside as \(tokenizerName).damaged"), "\(hurt.stderr)"
+    )
+    let healed = try WorkbenchProcess.run(["run", "sni.yaml", "--device", "cpu", "-q"], in: folder.url)
+    #expect(healed.status == 0, "\(healed.stderr)")
+    #expect(contents(tokenizerPath) == original)
+
     let side = try WorkbenchProcess.run(
       [
         "generate", "--experiment", "sni-tiny", "--instruction", "remove every a from the list", "--input", "a b c",
