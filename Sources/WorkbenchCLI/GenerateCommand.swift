@@ -111,6 +111,7 @@ struct GenerateCommand: ParsableCommand {
     let prompt: [Int32]
     let decode: ([Int32]) -> String
     let stop: Int32
+    let vocabulary: Int
     if config.sni != nil {
       // Super-NaturalInstructions runs: the BPE tokenizer stored with the run.
       let tokenizer: BPETokenizer
@@ -118,12 +119,15 @@ struct GenerateCommand: ParsableCommand {
         do { tokenizer = try BPETokenizer(contentsOf: URL(fileURLWithPath: file.path)) } catch {
           throw CLIError("\(error)")
         }
-      } else {
+      } else if (config.tokenizer ?? TokenizerSettings()).kind == "byte" {
         tokenizer = BPETokenizer(merges: [])
+      } else {
+        throw CLIError("run \(record.key.prefix(8)) lists no tokenizer file among its artifacts; run it again")
       }
       prompt = [tokenizer.endOfTextID] + tokenizer.encode(text)
       decode = tokenizer.decode
       stop = tokenizer.endOfTextID
+      vocabulary = tokenizer.vocabulary
     } else {
       let tokenizer = InstructionTuning.data(config.suiteSeed).tokenizer
       let unknown = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init).filter {
@@ -136,6 +140,7 @@ struct GenerateCommand: ParsableCommand {
       prompt = [tokenizer.endOfTextID] + tokenizer.encode(text)
       decode = tokenizer.decode
       stop = tokenizer.endOfTextID
+      vocabulary = tokenizer.vocabulary
     }
     var answers: [(String, String)] = []
     let base = try runLog.artifacts(runID: record.id!).last { $0.kind == "base-checkpoint" }
@@ -144,10 +149,14 @@ struct GenerateCommand: ParsableCommand {
       guard let url else { continue }
       let header: Checkpoint
       do { header = try Checkpoint.read(from: url) } catch { throw CLIError("\(error)") }
+      guard header.model.vocabulary == vocabulary else {
+        throw CLIError(
+          "\(url.path): the model's vocabulary (\(header.model.vocabulary)) is not the tokenizer's (\(vocabulary))")
+      }
       let model = GPT(header.model, on: backend, seed: 0)
       _ = try Checkpoint.read(from: url, into: model)
       let limit = max(1, min(maxTokens, header.model.context - 1 - min(prompt.count, header.model.context - 2)))
-      let kept = Array(prompt.suffix(header.model.context - 1 - limit))
+      let kept = SNIData.fit(prompt, budget: header.model.context - 1 - limit)
       let output = try GreedyDecoder(model: model, batch: 1).decode([kept], maxTokens: limit, stop: stop)[0]
       answers.append((label, decode(output)))
     }

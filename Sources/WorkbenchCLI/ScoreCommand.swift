@@ -50,7 +50,7 @@ struct ScoreCommand: ParsableCommand {
       }
       if let outputFile {
         do {
-          try Data((scores.json + "\n").utf8).write(to: URL(fileURLWithPath: outputFile), options: .atomic)
+          try Data(scores.json.utf8).write(to: URL(fileURLWithPath: outputFile), options: .atomic)
         } catch {
           throw CLIError("\(outputFile): cannot be written (\((error as NSError).localizedDescription))")
         }

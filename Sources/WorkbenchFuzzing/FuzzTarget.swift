@@ -86,15 +86,22 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
       let url = Self.scratch.appendingPathComponent("references.jsonl")
       guard (try? data.write(to: url)) != nil else { return }
       guard let references = try? SNIFiles.readReferences(url) else { return }
-      let predictions = (try? SNIFiles.readPredictions(url)) ?? [:]
+      let predictions = (try? SNIFiles.readPredictions(url)) ?? SNIPredictions()
       let scores = SNIScores(references: references, predictions: predictions)
       _ = scores.report
       _ = scores.json
     case .bpe:
-      if let tokenizer = try? BPETokenizer(data: data, file: "tokenizer.bpe") {
-        let bytes = [UInt8](data.prefix(256))
-        guard tokenizer.decodeBytes(tokenizer.encode(bytes: bytes)) == bytes else {
-          fatalError("a read tokenizer does not round-trip its input")
+      // As it is, and with its last line replaced by the right checksum (so that the checks
+      // behind the checksum are fuzzed too).
+      let body = data.last == 0x0A ? data.dropLast() : data[...]
+      var resealed = body.lastIndex(of: 0x0A).map { Data(body[...$0]) } ?? Data(body) + Data("\n".utf8)
+      resealed += Data(String(format: "checksum %08x\n", Checkpoint.checksum(resealed[...])).utf8)
+      for bytes in [data, resealed] {
+        if let tokenizer = try? BPETokenizer(data: bytes, file: "tokenizer.bpe") {
+          let sample = [UInt8](data.prefix(256))
+          guard tokenizer.decodeBytes(tokenizer.encode(bytes: sample)) == sample else {
+            fatalError("a read tokenizer does not round-trip its input")
+          }
         }
       }
       let text = String(decoding: data.prefix(4096), as: UTF8.self)

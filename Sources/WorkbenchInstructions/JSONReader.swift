@@ -75,8 +75,10 @@ public struct JSONReader {
   /// The one value `data` holds (surrounding whitespace allowed).
   public static func parse(_ data: Data) throws(JSONReadError) -> JSONNode {
     var reader = JSONReader([UInt8](data))
-    // A UTF-8 byte-order mark is accepted, as Python's `json.load` of a file opened with utf-8-sig would.
-    if reader.bytes.starts(with: [0xEF, 0xBB, 0xBF]) { reader.i = 3 }
+    // As Python's `json` does: a byte-order mark is not JSON.
+    if reader.bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
+      throw reader.error("the text starts with a byte-order mark (U+FEFF), which JSON readers such as Python's refuse")
+    }
     reader.skipSpace()
     let value = try reader.value(depth: 0)
     reader.skipSpace()
@@ -133,6 +135,9 @@ public struct JSONReader {
 
   private mutating func literal(_ word: String) throws(JSONReadError) {
     let w = Array(word.utf8)
+    if i + w.count > bytes.count, Array(bytes[i...]) == Array(w.prefix(bytes.count - i)) {
+      throw error("the file ends inside '\(word)' (truncated?)")
+    }
     guard i + w.count <= bytes.count, Array(bytes[i..<(i + w.count)]) == w else {
       throw error("unexpected character \(describe(bytes[i])) where a value should be")
     }
@@ -286,7 +291,11 @@ public struct JSONReader {
       }
       plain = i
     }
-    return String(decoding: out, as: UTF8.self)
+    // Text must be UTF-8 (Python reads the files as UTF-8 and stops at a bad byte).
+    guard let text = String(validating: out, as: UTF8.self) else {
+      throw error("a string holds bytes that are not UTF-8", at: start)
+    }
+    return text
   }
 }
 
@@ -308,8 +317,9 @@ extension JSONNode {
     }
   }
 
-  /// `s` as a JSON string literal.
-  public static func quoted(_ s: String) -> String {
+  /// `s` as a JSON string literal; with `ascii`, every non-ASCII character escaped as Python's
+  /// `json.dumps` does by default (`\u00e9`, surrogate pairs beyond the BMP).
+  public static func quoted(_ s: String, ascii: Bool = false) -> String {
     var out = "\""
     for scalar in s.unicodeScalars {
       switch scalar {
@@ -318,7 +328,11 @@ extension JSONNode {
       case "\n": out += "\\n"
       case "\r": out += "\\r"
       case "\t": out += "\\t"
+      case "\u{08}": out += "\\b"
+      case "\u{0C}": out += "\\f"
       case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+      case _ where ascii && scalar.value > 0x7E:
+        for unit in String(scalar).utf16 { out += String(format: "\\u%04x", unit) }
       default: out.unicodeScalars.append(scalar)
       }
     }

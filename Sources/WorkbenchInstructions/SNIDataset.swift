@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import WorkbenchLM
 import WorkbenchRandom
 
 /// One instance of a Super-NaturalInstructions task: its id (`task001-…`), input and references.
@@ -22,6 +23,8 @@ public struct SNITask: Sendable {
   /// How many instances the file holds.
   public let instanceCount: Int
   public let categories: [String]
+  /// The file's checksum (CRC-32C): what the run's shared tokenizer and base are made from.
+  public var checksum: UInt32 = 0
   public let inputLanguages: [String]
   public let outputLanguages: [String]
   public let instructionLanguages: [String]
@@ -175,10 +178,9 @@ public struct SNIDataset: Sendable {
     }
     var names: [String] = []
     var seen = Set<String>()
-    for (n, raw) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-      .enumerated()
-    {
-      var line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+    // Lines split at the byte 0x0A, so that files with Windows line ends (CR LF) read too.
+    for (n, raw) in data.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
+      var line = String(decoding: raw, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
       if line.isEmpty || line.hasPrefix("#") { continue }
       if line.hasSuffix(".json") { line.removeLast(5) }
       guard !line.contains("/"), line != ".", line != ".." else {
@@ -212,7 +214,9 @@ public struct SNIDataset: Sendable {
     }
     let root: JSONNode
     do { root = try JSONReader.parse(data) } catch { throw SNIError("\(url.path): not valid JSON at \(error)") }
-    return try task(named: name, root, file: url.path, keep: keep)
+    var task = try task(named: name, root, file: url.path, keep: keep)
+    task.checksum = Checkpoint.checksum(data[...])
+    return task
   }
 
   /// The task of a parsed file (`file` names it in errors).
@@ -300,6 +304,12 @@ public struct SNIDataset: Sendable {
     let data = try SNIDataset(source, progress: progress)
     cache.withLock { $0[source] = data }
     return data
+  }
+
+  /// What the training tasks hold, as one string to hash: names and file checksums, so that a
+  /// changed checkout makes a new tokenizer and base.
+  public var trainingFingerprint: String {
+    train.map { $0.name + ":" + String($0.checksum, radix: 16) }.joined(separator: ",")
   }
 
   /// The first `count` training tasks in a seeded order of the split's (nested: the tasks of a

@@ -63,7 +63,7 @@ public enum SNIExperiment {
     for (key, value, range) in [
       ("max_instances_per_task", source.maxInstancesPerTask, 1...1_000_000),
       ("test_instances", source.testInstances, 1...1_000_000), ("test_tasks", source.testTasks, 0...1_000_000),
-      ("context", config.tasks!.context, 32...GPTConfig.maxContext),
+      ("context", config.tasks!.context, 32...8192),
     ] where !range.contains(value) {
       throw ConfigIssue(["tasks", key], "must be \(range.lowerBound)…\(range.upperBound)")
     }
@@ -103,7 +103,7 @@ public enum SNIExperiment {
     let s = dataset.source
     let description =
       "bpe \(settings.vocab) \(s.root.standardizedFileURL.path) \(s.split) \(s.languages) \(s.maxInstancesPerTask) "
-      + "tasks \(dataset.train.map(\.name).joined(separator: ","))"
+      + "tasks \(dataset.trainingFingerprint)"
     let url = try sharedFolder(context).appendingPathComponent(
       String(format: "tokenizer-%016llx.bpe", SeededGenerator.hash(description)))
     try FileLock.withLock(at: url.appendingPathExtension("lock"), check: { try context.checkCancellation() }) {
@@ -150,7 +150,7 @@ public enum SNIExperiment {
       "sni L\(shape.layers) d\(shape.width) h\(shape.heads) ctx\(shape.context) vocab\(tokenizer.vocabulary) "
       + "tok\(Checkpoint.checksum(tokenizer.serialized()[...])) \(dataset.source.root.standardizedFileURL.path) "
       + "\(dataset.source.split) \(dataset.source.languages) \(dataset.source.maxInstancesPerTask) "
-      + "steps\(p.steps) batch\(p.batch) lr\(p.lr) seed\(p.seed) v\(InstructionTuning.version)"
+      + "\(SeededGenerator.hash(dataset.trainingFingerprint)) steps\(p.steps) batch\(p.batch) lr\(p.lr) seed\(p.seed) v\(InstructionTuning.version)"
     let base = try sharedFolder(context).appendingPathComponent(
       String(format: "base-sni-%016llx.bin", SeededGenerator.hash(description)))
     let total = p.steps + config.finetuning.steps
@@ -214,7 +214,7 @@ public enum SNIExperiment {
       data: Data(answers.map { sniPredictionLine(id: $0.instance.id, prediction: $0.prediction) + "\n" }.joined().utf8))
     _ = try context.writeArtifact(
       kind: "sni-references", name: "references.jsonl", data: Data(references.map { $0.jsonLine + "\n" }.joined().utf8))
-    let predictions = Dictionary(answers.map { ($0.instance.id, $0.prediction) }, uniquingKeysWith: { $1 })
+    let predictions = SNIPredictions(answers.map { ($0.instance.id, $0.prediction) })
     let scores = SNIScores(references: references, predictions: predictions)
     let step = f.steps
     try logScores(scores, prefix: InstructionMetricName.sni, step: step, context: context)

@@ -29,6 +29,25 @@ public struct SNIReference: Sendable, Equatable {
   }
 }
 
+/// Predictions by instance id. Ids are compared by their code points, as Python compares
+/// strings (Swift's `String` would take a precomposed "é" and "e" + U+0301 for one id).
+public struct SNIPredictions: Sendable {
+  private var byID: [[UInt8]: String] = [:]
+
+  public init() {}
+
+  public init(_ pairs: some Sequence<(id: String, prediction: String)>) {
+    for (id, prediction) in pairs { byID[Array(id.utf8)] = prediction }
+  }
+
+  public subscript(id id: String) -> String? {
+    get { byID[Array(id.utf8)] }
+    set { byID[Array(id.utf8)] = newValue }
+  }
+
+  public var count: Int { byID.count }
+}
+
 /// One line of an official `predictions.jsonl`.
 public func sniPredictionLine(id: String, prediction: String) -> String {
   JSONNode.object([("id", .string(id)), ("prediction", .string(prediction))]).text
@@ -71,21 +90,22 @@ public struct SNIScores: Sendable, Equatable {
   /// Python's `round(x, 4)`: the double nearest the correctly rounded decimal.
   static func round4(_ x: Double) -> Double { Double(String(format: "%.4f", x)) ?? x }
 
-  /// Scores `predictions` (id → text) against the default-track lines of `references`.
-  public init(references: [SNIReference], predictions: [String: String]) {
-    // Python's dict: first position, last value.
-    var order: [String] = []
-    var byID: [String: SNIReference] = [:]
+  /// Scores `predictions` against the default-track lines of `references`.
+  public init(references: [SNIReference], predictions: SNIPredictions) {
+    // Python's dict: first position, last value; keys compared by code points.
+    var order: [[UInt8]] = []
+    var byID: [[UInt8]: SNIReference] = [:]
     for r in references {
-      if byID[r.id] == nil { order.append(r.id) }
-      byID[r.id] = r
+      let key = Array(r.id.utf8)
+      if byID[key] == nil { order.append(key) }
+      byID[key] = r
     }
     let track = order.compactMap { byID[$0] }.filter { $0.track == "default" }
     otherTracks = order.count - track.count
     instances = track.count
-    missing = track.filter { predictions[$0.id] == nil }.count
+    missing = track.filter { predictions[id: $0.id] == nil }.count
     let scored = track.map { r -> (Double, Double) in
-      let p = predictions[r.id] ?? ""
+      let p = predictions[id: r.id] ?? ""
       return (
         InstructionMetrics.exactMatch(prediction: p, references: r.references),
         r.references.map { InstructionMetrics.rougeL(prediction: p, reference: $0).f }.max() ?? 0
@@ -113,14 +133,14 @@ public struct SNIScores: Sendable, Equatable {
       // The script groups only when the track's first instance has the field.
       guard key(track[0]) != nil else { return [] }
       var groups: [String] = []
-      var members: [String: [Int]] = [:]
+      var members: [[UInt8]: [Int]] = [:]
       for (i, r) in track.enumerated() {
         let g = key(r) ?? ""
-        if members[g] == nil { groups.append(g) }
-        members[g, default: []].append(i)
+        if members[Array(g.utf8)] == nil { groups.append(g) }
+        members[Array(g.utf8), default: []].append(i)
       }
       return groups.flatMap { g -> [(name: String, value: Double)] in
-        let (em, rouge) = metrics(members[g]!)
+        let (em, rouge) = metrics(members[Array(g.utf8)]!)
         return [("exact_match_for_\(g)", em), ("rougeL_for_\(g)", rouge)]
       }
     }
@@ -145,9 +165,13 @@ public struct SNIScores: Sendable, Equatable {
     return lines.joined(separator: "\n")
   }
 
-  /// The script's output file for the default track: `{"exact_match_default_track": …, …}`.
+  /// The script's output file for the default track, as its `json.dump(…, indent=2)` writes it:
+  /// `{"exact_match_default_track": …, …}`, non-ASCII escaped, no newline at the end.
   public var json: String {
-    "{\n" + all.map { "  \(JSONNode.quoted($0.name + "_default_track")): \($0.value)" }.joined(separator: ",\n") + "\n}"
+    guard !all.isEmpty else { return "{}" }
+    return "{\n"
+      + all.map { "  \(JSONNode.quoted($0.name + "_default_track", ascii: true)): \($0.value)" }
+      .joined(separator: ",\n") + "\n}"
   }
 }
 
@@ -159,9 +183,14 @@ public enum SNIFiles {
     }
     var out: [(Int, JSONNode)] = []
     var n = 0
-    for line in data.split(separator: 0x0A, omittingEmptySubsequences: false) {
+    let lines = data.split(separator: 0x0A, omittingEmptySubsequences: false)
+    for (index, line) in lines.enumerated() {
       n += 1
-      if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+      if line.isEmpty && index == lines.count - 1 { continue }  // after the last line's newline
+      if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
+        throw SNIError(
+          "\(url.path):\(n): a blank line (the official script stops at it: each line must be a JSON object)")
+      }
       do {
         out.append((n, try JSONReader.parse(Data(line))))
       } catch {
@@ -172,8 +201,8 @@ public enum SNIFiles {
   }
 
   /// `predictions.jsonl`: id → prediction (the last line of an id counts).
-  public static func readPredictions(_ url: URL) throws -> [String: String] {
-    var out: [String: String] = [:]
+  public static func readPredictions(_ url: URL) throws -> SNIPredictions {
+    var out = SNIPredictions()
     for (n, node) in try lines(url) {
       guard let id = node["id"]?.string else {
         throw SNIError("\(url.path):\(n): a prediction line needs an \"id\" string")
@@ -181,15 +210,21 @@ public enum SNIFiles {
       guard let p = node["prediction"]?.string else {
         throw SNIError("\(url.path):\(n): a prediction line needs a \"prediction\" string")
       }
-      out[id] = p
+      out[id: id] = p
     }
     return out
   }
 
-  /// `references.jsonl` in file order.
+  /// `references.jsonl` in file order. Where the script would stop with an exception — a
+  /// `task_id` or `task_category` missing from a line of a track whose first line has it — this
+  /// is an error naming the line.
   public static func readReferences(_ url: URL) throws -> [SNIReference] {
-    try lines(url).map { n, node in
+    var firstOfTrack: [String: SNIReference] = [:]
+    return try lines(url).map { n, node in
       func fail(_ what: String) -> SNIError { SNIError("\(url.path):\(n): \(what)") }
+      for key in ["task_id", "task_category", "track"] {
+        if let value = node[key], value.string == nil { throw fail("\"\(key)\" must be a string, not \(value.kind)") }
+      }
       guard let id = node["id"]?.string else { throw fail("a reference line needs an \"id\" string") }
       guard let list = node["references"]?.array else { throw fail("a reference line needs a \"references\" list") }
       let references = try list.map { item in
@@ -197,9 +232,21 @@ public enum SNIFiles {
         return s
       }
       guard !references.isEmpty else { throw fail("\"references\" is empty: an instance needs at least one") }
-      return SNIReference(
+      let reference = SNIReference(
         id: id, references: references, taskID: node["task_id"]?.string, category: node["task_category"]?.string,
         track: node["track"]?.string ?? "default")
+      if let first = firstOfTrack[reference.track] {
+        for (key, has, needed) in [
+          ("task_id", reference.taskID != nil, first.taskID != nil),
+          ("task_category", reference.category != nil, first.category != nil),
+        ] where needed && !has {
+          throw fail(
+            "no \"\(key)\", which the first line of track \(reference.track) has (the official script stops there)")
+        }
+      } else {
+        firstOfTrack[reference.track] = reference
+      }
+      return reference
     }
   }
 }

@@ -66,8 +66,12 @@ public struct SNIData: Sendable {
   public func prompt(_ task: SNITask, input: String, encoding: InstructionEncoding) -> [Int32] {
     let text = encoding.prompt(
       definition: task.definition, positives: task.positives, negatives: task.negatives, input: input)
-    let tokens = [tokenizer.endOfTextID] + encoder.encode(text)
-    let budget = context - maxAnswerTokens - 1
+    return Self.fit([tokenizer.endOfTextID] + encoder.encode(text), budget: context - maxAnswerTokens - 1)
+  }
+
+  /// `tokens` cut to `budget` by dropping tokens from the middle: the first quarter of the budget
+  /// keeps the prompt's start, the rest its end (an input longer than that loses its start too).
+  public static func fit(_ tokens: [Int32], budget: Int) -> [Int32] {
     guard tokens.count > budget else { return tokens }
     let head = budget / 4
     return Array(tokens.prefix(head)) + Array(tokens.suffix(budget - head))
@@ -171,23 +175,27 @@ public struct SNIData: Sendable {
     }
   }
 
-  /// The official reference lines of the test tasks' kept instances (default track).
+  /// The official reference lines of the test tasks' kept instances: English tasks in the
+  /// default track, others (with `languages: all`) in the xlingual one, as the official
+  /// reference file puts them.
   public static func references(_ tasks: [SNITask]) -> [SNIReference] {
     tasks.flatMap { task in
       task.instances.map {
-        SNIReference(id: $0.id, references: $0.outputs, taskID: task.name, category: task.category)
+        SNIReference(
+          id: $0.id, references: $0.outputs, taskID: task.name, category: task.category,
+          track: task.isEnglish ? "default" : "xlingual")
       }
     }
   }
 
   /// SNI's heuristic baselines: copy the instance's input; copy the first demonstration's output.
-  public static func baselines(_ tasks: [SNITask]) -> [(name: String, predictions: [String: String])] {
-    var copyInput: [String: String] = [:]
-    var copyDemo: [String: String] = [:]
+  public static func baselines(_ tasks: [SNITask]) -> [(name: String, predictions: SNIPredictions)] {
+    var copyInput = SNIPredictions()
+    var copyDemo = SNIPredictions()
     for task in tasks {
       for i in task.instances {
-        copyInput[i.id] = i.input
-        copyDemo[i.id] = task.positives.first?.output ?? ""
+        copyInput[id: i.id] = i.input
+        copyDemo[id: i.id] = task.positives.first?.output ?? ""
       }
     }
     return [("copy-input", copyInput), ("copy-demo-output", copyDemo)]

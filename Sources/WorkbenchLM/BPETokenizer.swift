@@ -109,15 +109,18 @@ public struct BPETokenizer: Sendable, Equatable {
       }
     }
     var merges: [Pair] = []
+    var lengths = [Int](repeating: 1, count: baseVocabulary)
     while baseVocabulary + merges.count < vocabulary {
       var best: (pair: Pair, count: Int)?
       for (pair, count) in pairCounts where count >= 2 {
+        if lengths[Int(pair.left)] + lengths[Int(pair.right)] > maxTokenBytes { continue }
         if let b = best, count < b.count || (count == b.count && !(pair < b.pair)) { continue }
         best = (pair, count)
       }
       guard let (pair, _) = best else { break }
       let id = Int32(baseVocabulary + merges.count)
       merges.append(pair)
+      lengths.append(lengths[Int(pair.left)] + lengths[Int(pair.right)])
       var visited = Set<Int>()
       for w in where_[pair] ?? [] where visited.insert(w).inserted {
         let word = words[w]
@@ -199,6 +202,9 @@ public struct BPETokenizer: Sendable, Equatable {
   // MARK: File
 
   static let magic = "workbench-bpe 1"
+  /// The longest token a tokenizer file may hold, in bytes (training on text makes tokens no
+  /// longer than its words).
+  public static let maxTokenBytes = 4096
 
   /// The tokenizer as a text file: a header, one merge per line (`left right`), and a CRC-32C of
   /// everything before the last line.
@@ -239,6 +245,9 @@ public struct BPETokenizer: Sendable, Equatable {
     }
     var merges: [Pair] = []
     merges.reserveCapacity(count)
+    // Token lengths, so that a file of merges of merges cannot ask for exponentially long tokens.
+    var lengths = [Int](repeating: 1, count: Self.baseVocabulary)
+    lengths[Int(Self.endOfText)] = 0
     for (i, line) in lines.dropFirst(3).enumerated() {
       let parts = line.split(separator: " ", omittingEmptySubsequences: false)
       let limit = Int32(Self.baseVocabulary + i)
@@ -247,6 +256,11 @@ public struct BPETokenizer: Sendable, Equatable {
       else {
         throw fail(i + 4, "a merge must be two ids of earlier tokens (below \(limit), not <eos>), not '\(line)'")
       }
+      let length = lengths[Int(a)] + lengths[Int(b)]
+      guard length <= Self.maxTokenBytes else {
+        throw fail(i + 4, "this merge makes a token of \(length) bytes; tokens are at most \(Self.maxTokenBytes)")
+      }
+      lengths.append(length)
       merges.append(Pair(a, b))
     }
     self.init(merges: merges)
@@ -271,7 +285,9 @@ public struct BPEFileError: Error, Sendable, CustomStringConvertible {
 /// words encodes several times faster); safe to share between threads.
 public final class CachingBPEEncoder: Sendable {
   public let tokenizer: BPETokenizer
-  private let cache = Mutex<[ArraySlice<UInt8>: [Int32]]>([:])
+  private let cache = Mutex<[[UInt8]: [Int32]]>([:])
+  /// Pieces remembered at most (then the cache starts over).
+  static let capacity = 1 << 18
 
   public init(_ tokenizer: BPETokenizer) { self.tokenizer = tokenizer }
 
@@ -280,12 +296,16 @@ public final class CachingBPEEncoder: Sendable {
     var out: [Int32] = []
     out.reserveCapacity(bytes.count / 2)
     BPETokenizer.forEachPiece(bytes) { range in
-      let piece = bytes[range]
+      // Keys are copies: a slice would keep the whole text it came from alive.
+      let piece = Array(bytes[range])
       if let ids = cache.withLock({ $0[piece] }) {
         out += ids
       } else {
-        let ids = tokenizer.encodePiece(piece)
-        cache.withLock { $0[piece] = ids }
+        let ids = tokenizer.encodePiece(piece[...])
+        cache.withLock {
+          if $0.count >= Self.capacity { $0.removeAll(keepingCapacity: true) }
+          $0[piece] = ids
+        }
         out += ids
       }
     }

@@ -21,8 +21,10 @@ public struct GreedyDecoder {
     let vocabulary = model.config.vocabulary
     let backend = model.arena.values.backend
     var results: [[Int32]] = []
-    for start in stride(from: 0, to: prompts.count, by: batch) {
-      var rows = prompts[start..<min(start + batch, prompts.count)].map { Array($0.suffix(context - 1)) }
+    // Every position's logits come back to the host: at most 64 M values (256 MB) per step.
+    let rowsPerStep = max(1, min(batch, (1 << 26) / max(1, context * vocabulary)))
+    for start in stride(from: 0, to: prompts.count, by: rowsPerStep) {
+      var rows = prompts[start..<min(start + rowsPerStep, prompts.count)].map { Array($0.suffix(context - 1)) }
       var outputs = [[Int32]](repeating: [], count: rows.count)
       var done = [Bool](repeating: maxTokens == 0, count: rows.count)
       while !done.allSatisfy({ $0 }) {

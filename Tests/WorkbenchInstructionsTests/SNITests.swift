@@ -273,7 +273,54 @@ func writeSNIFolder(_ folder: TemporaryDirectory) {
     #expect(scores.perTask.map(\.value) == [33.3333, 60.0, 33.3333, 91.6667])
     #expect(scores.report.contains("No prediction for 1 instances. Use empty string as prediction.\n"))
     #expect(scores.report.contains("rougeL_for_title_generation: 91.6667"))
-    #expect(scores.json.contains("\"exact_match_default_track\": 33.3333"))
+    #expect(scores.json.hasPrefix("{\n  \"exact_match_default_track\": 33.3333,\n") && scores.json.hasSuffix("\n}"))
+  }
+
+  /// Where Python and Swift strings differ: ids and category names are compared by code points
+  /// (a precomposed "é" and "e" + U+0301 are two ids), and the output file escapes non-ASCII.
+  @Test func idsAndGroupsCompareCodePointsAndTheOutputFileIsASCII() throws {
+    let references = [
+      SNIReference(id: "caf\u{E9}", references: ["yes"], taskID: "t\u{E9}", category: "Caf\u{E9} Talk"),
+      SNIReference(id: "cafe\u{301}", references: ["no"], taskID: "te\u{301}", category: "Cafe\u{301} Talk"),
+    ]
+    let predictions = SNIPredictions([(id: "caf\u{E9}", prediction: "yes"), (id: "cafe\u{301}", prediction: "no")])
+    #expect(predictions.count == 2)
+    let scores = SNIScores(references: references, predictions: predictions)
+    #expect(scores.instances == 2 && scores.missing == 0)
+    #expect(scores.overall.map(\.value) == [100, 100])
+    #expect(scores.perTask.count == 4 && scores.perCategory.count == 4)
+    #expect(scores.json.contains("\"exact_match_for_caf\\u00e9_talk_default_track\""))
+    #expect(scores.json.contains("\"exact_match_for_cafe\\u0301_talk_default_track\""))
+  }
+
+  @Test func whatStopsTheOfficialScriptIsAnErrorNamingTheLine() throws {
+    let folder = TemporaryDirectory()
+    let good = "{\"id\": \"a\", \"references\": [\"x\"], \"task_id\": \"t\", \"task_category\": \"C\"}"
+    for (bytes, expected) in [
+      (Data((good + "\n\n" + good + "\n").utf8), "r.jsonl:2: a blank line"),
+      (
+        Data([0xEF, 0xBB, 0xBF]) + Data((good + "\n").utf8),
+        "r.jsonl:1: not valid JSON at column 1: the text starts with a byte-order mark"
+      ),
+      (Data("{\"id\": \"a\", \"references\": [\"".utf8) + Data([0xC3, 0x28]) + Data("\"]}\n".utf8), "not UTF-8"),
+      (
+        Data((good + "\n{\"id\": \"b\", \"references\": [\"y\"], \"task_id\": \"t\"}\n").utf8),
+        "r.jsonl:2: no \"task_category\", which the first line of track default has"
+      ),
+      (
+        Data("{\"id\": \"a\", \"references\": [\"x\"], \"task_id\": 7}".utf8),
+        "r.jsonl:1: \"task_id\" must be a string, not a number"
+      ),
+    ] {
+      try bytes.write(to: URL(fileURLWithPath: folder.path("r.jsonl")))
+      let error = #expect(throws: SNIError.self) {
+        try SNIFiles.readReferences(URL(fileURLWithPath: folder.path("r.jsonl")))
+      }
+      #expect(error?.description.contains(expected) == true, "\(error?.description ?? "")")
+    }
+    // A file that ends without a newline, or with one, reads the same.
+    #expect(try SNIFiles.readReferences(URL(fileURLWithPath: folder.write("r.jsonl", good))).count == 1)
+    #expect(try SNIFiles.readReferences(URL(fileURLWithPath: folder.write("r.jsonl", good + "\n"))).count == 1)
   }
 
   @Test func referenceLinesRoundTripAndBadLinesNameTheirPosition() throws {
@@ -281,13 +328,13 @@ func writeSNIFolder(_ folder: TemporaryDirectory) {
     let folder = TemporaryDirectory()
     #expect(try SNIFiles.readReferences(URL(fileURLWithPath: folder.write("r.jsonl", r.jsonLine + "\n"))) == [r])
     let line = sniPredictionLine(id: "t-1", prediction: "x\ty")
-    #expect(try SNIFiles.readPredictions(URL(fileURLWithPath: folder.write("p.jsonl", line))) == ["t-1": "x\ty"])
+    #expect(try SNIFiles.readPredictions(URL(fileURLWithPath: folder.write("p.jsonl", line)))[id: "t-1"] == "x\ty")
     for (text, expected) in [
       (
         "{\"id\": \"a\", \"references\": [\"x\"]}\n{\"id\": \"b\", \"references\": []}",
         "r.jsonl:2: \"references\" is empty"
       ),
-      ("{\"id\": \"a\", \"references\": [\"x\"]}\n\n{\"id\": 3", "r.jsonl:3: not valid JSON at column"),
+      ("{\"id\": \"a\", \"references\": [\"x\"]}\n{\"id\": 3", "r.jsonl:2: not valid JSON at column"),
       ("{\"references\": [\"x\"]}", "r.jsonl:1: a reference line needs an \"id\""),
     ] {
       folder.write("r.jsonl", text)
@@ -296,5 +343,38 @@ func writeSNIFolder(_ folder: TemporaryDirectory) {
       }
       #expect(error?.description.contains(expected) == true, "\(error?.description ?? "")")
     }
+  }
+}
+
+@Suite struct SNIHostileFilesTests {
+  /// A file of merges of merges would ask for tokens of 2^64 bytes: refused even with a valid checksum.
+  @Test func tokenizerFilesCannotAskForHugeTokens() throws {
+    var text = "workbench-bpe 1\nvocabulary 297\nmerges 40\n97 97\n"
+    for i in 1..<40 { text += "\(256 + i) \(256 + i)\n" }
+    text += String(format: "checksum %08x\n", Checkpoint.checksum(Data(text.utf8)[...]))
+    let error = #expect(throws: BPEFileError.self) { try BPETokenizer(data: Data(text.utf8), file: "t.bpe") }
+    #expect(
+      error?.description.contains("t.bpe:16: this merge makes a token of 8192 bytes") == true,
+      "\(error?.description ?? "")")
+  }
+
+  @Test func splitFilesWithWindowsLineEndsAndOtherLanguagesInTheXlingualTrack() throws {
+    let folder = TemporaryDirectory()
+    writeSNIFolder(folder)
+    folder.write("splits/default/train_tasks.txt", "task001_capitals\r\ntask004_sentiment\r\n")
+    folder.write("splits/default/test_tasks.txt", "task002_titles\r\ntask003_spanish\r\n")
+    var source = SNISource(path: folder.url.path)
+    source.languages = "all"
+    let data = try SNIDataset(source)
+    #expect(data.train.map(\.name) == ["task001_capitals", "task004_sentiment"])
+    let tracks = SNIData.references(data.test).map(\.track)
+    #expect(tracks == ["default", "default", "xlingual"])
+    // A different file makes a different fingerprint (so a new tokenizer and base).
+    let before = data.trainingFingerprint
+    folder.write(
+      "tasks/task004_sentiment.json",
+      try String(contentsOfFile: folder.path("tasks/task004_sentiment.json"), encoding: .utf8).replacingOccurrences(
+        of: "Dull.", with: "Dreary."))
+    #expect(try SNIDataset(source).trainingFingerprint != before)
   }
 }
