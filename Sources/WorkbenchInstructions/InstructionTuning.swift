@@ -68,18 +68,7 @@ public enum InstructionTuning {
       ).write(model, to: base)
       return true
     }
-    if !pretrainedHere {
-      do {
-        _ = try Checkpoint.read(from: base, into: model)
-      } catch let error as CheckpointError where error.damaged {
-        // A damaged shared base is set aside: the next run pretrains it again.
-        let kept = Checkpoint.setAside(base)
-        throw CheckpointError(
-          "\(error.description); set aside as \(kept.lastPathComponent): run the experiment again to pretrain the base "
-            + "anew",
-          damaged: true)
-      }
-    }
+    if !pretrainedHere { try readBase(base, into: model) }
     let total = pretrainedHere ? pretraining : config.finetuning.steps
     try context.recordArtifact(kind: "base-checkpoint", url: base)
     let tuned = data.suite.seenSubset(config.instructions, seed: UInt64(config.subsetSeed))
@@ -123,6 +112,19 @@ public enum InstructionTuning {
     ).write(model, to: context.checkpointURL)
     try context.recordArtifact(kind: "checkpoint", url: context.checkpointURL)
     return (model, lastLoss, tuned)
+  }
+
+  /// Loads a shared base model; a damaged one is set aside, so that the next run pretrains it again.
+  static func readBase(_ base: URL, into model: GPT) throws {
+    do {
+      _ = try Checkpoint.read(from: base, into: model)
+    } catch let error as CheckpointError where error.damaged {
+      let kept = Checkpoint.setAside(base)
+      throw CheckpointError(
+        "\(error.description); set aside as \(kept.lastPathComponent): run the experiment again to pretrain the base "
+          + "anew",
+        damaged: true)
+    }
   }
 
   /// `runs/instruction-bases/<hash>.bin`: the base model of this shape, pretraining and seed,

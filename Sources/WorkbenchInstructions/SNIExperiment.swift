@@ -170,17 +170,7 @@ public enum SNIExperiment {
       ).write(model, to: base)
       return true
     }
-    if !pretrainedHere {
-      do {
-        _ = try Checkpoint.read(from: base, into: model)
-      } catch let error as CheckpointError where error.damaged {
-        let kept = Checkpoint.setAside(base)
-        throw CheckpointError(
-          "\(error.description); set aside as \(kept.lastPathComponent): run the experiment again to pretrain the base "
-            + "anew",
-          damaged: true)
-      }
-    }
+    if !pretrainedHere { try InstructionTuning.readBase(base, into: model) }
     try context.recordArtifact(kind: "base-checkpoint", url: base)
 
     let tuned = tunedTasks(config, dataset: dataset)
