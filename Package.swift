@@ -34,6 +34,7 @@ let package = Package(
       name: "WorkbenchCLI",
       dependencies: [
         "ExperimentRegistry", "WorkbenchKit", "WorkbenchRunLog", "WorkbenchFit", "WorkbenchInstructions", "WorkbenchLM",
+        "WorkbenchFiles",
         "WorkbenchNN", "WorkbenchTensor", "WorkbenchRandom", "WorkbenchVulkan", "WorkbenchServe",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
@@ -56,7 +57,7 @@ let package = Package(
     .target(
       name: "WorkbenchKit",
       dependencies: [
-        "WorkbenchRunLog", "WorkbenchFit", "WorkbenchTensor", "WorkbenchRandom",
+        "WorkbenchRunLog", "WorkbenchFit", "WorkbenchTensor", "WorkbenchRandom", "WorkbenchFiles",
         .product(name: "Yams", package: "Yams"),
       ]),
     .target(name: "WorkbenchRunLog", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
@@ -68,13 +69,18 @@ let package = Package(
       name: "WorkbenchInstructions",
       dependencies: [
         "WorkbenchKit", "WorkbenchRunLog", "WorkbenchLM", "WorkbenchNN", "WorkbenchTensor", "WorkbenchRandom",
+        "WorkbenchFiles",
       ]),
     .target(
       name: "WorkbenchLM",
-      dependencies: ["WorkbenchNN", "WorkbenchTensor", "WorkbenchRandom", "CWorkbenchKernels", "CZlib"]),
+      dependencies: [
+        "WorkbenchNN", "WorkbenchTensor", "WorkbenchRandom", "WorkbenchFiles", "CWorkbenchKernels", "CZlib",
+      ]),
     .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
     .target(name: "WorkbenchNN", dependencies: ["WorkbenchTensor"]),
     .target(name: "WorkbenchTensor", dependencies: ["WorkbenchRandom", "CWorkbenchKernels"]),
+    // Writing files atomically: a leaf, shared by checkpoints (WorkbenchLM) and artifacts (WorkbenchKit).
+    .target(name: "WorkbenchFiles"),
     // Seeded random numbers: a leaf, so data code (the task suite) need not import the tensor runtime.
     .target(name: "WorkbenchRandom"),
     .target(name: "WorkbenchVulkan", dependencies: ["WorkbenchTensor", "CVulkanCompute"]),
@@ -135,6 +141,7 @@ let package = Package(
         name: "\($0)Plugin",
         dependencies: [
           "WorkbenchKit", "WorkbenchFit", "WorkbenchTensor", "WorkbenchRandom", "WorkbenchLM", "WorkbenchNN",
+          "WorkbenchFiles",
         ]
           + (pluginDependencies[$0] ?? []),
         path: "plugins/\($0)")

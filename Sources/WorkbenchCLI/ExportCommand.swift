@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WorkbenchFiles
 import WorkbenchRunLog
 
 struct ExportCommand: ParsableCommand {
@@ -75,7 +76,7 @@ struct ExportCommand: ParsableCommand {
     }
     if let output {
       do {
-        try Data(text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
+        try Data(text.utf8).writeAtomically(to: URL(fileURLWithPath: output))
       } catch {
         throw CLIError("cannot write \(output): \(error.localizedDescription)")
       }

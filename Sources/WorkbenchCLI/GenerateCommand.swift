@@ -1,6 +1,7 @@
 import ArgumentParser
+import ExperimentRegistry
 import Foundation
-import WorkbenchInstructions
+import WorkbenchKit
 import WorkbenchLM
 import WorkbenchRunLog
 import WorkbenchTensor
@@ -23,8 +24,8 @@ struct GenerateCommand: ParsableCommand {
   @Option(help: "For instruction-tuned runs: the instruction (a task definition).") var instruction: String?
   @Option(help: "For instruction-tuned runs: the input the instruction applies to.") var input: String?
   @Option(
-    help: "For instruction-tuned runs: the prompt layout (def, pos, def+pos, …; demonstrations need a suite task).")
-  var encoding: InstructionEncoding = .definition
+    help: "For instruction-tuned runs: the prompt layout (def, pos, def+pos, …; default def).")
+  var encoding: String?
   @Option(help: "Tokens (bytes) to generate.") var maxTokens = 200
   @Option(help: "0 picks the most likely byte each time; higher is more random.") var temperature = 0.0
   @Option(help: "Sample among the k most likely bytes only.") var topK: Int?
@@ -65,107 +66,37 @@ struct GenerateCommand: ParsableCommand {
       }
       record = latest
     }
-    guard let artifact = try runLog.artifacts(runID: record.id!).last(where: { $0.kind == "checkpoint" }) else {
+    // The plugin that made the run says how to prompt its model; nil: a byte-level model.
+    let device = self.device
+    let artifacts = try runLog.artifacts(runID: record.id!)
+    let request = GenerationRequest(
+      prompt: prompt, instruction: instruction, input: input, encoding: encoding, maxTokens: maxTokens,
+      temperature: temperature, topK: topK, seed: seed)
+    if let plugin = ExperimentRegistry.plugin(id: record.plugin),
+      let lines = try plugin.generate(
+        request, from: GenerationSource(record: record, artifacts: artifacts) { try device.select().backend })
+    {
+      lines.forEach(emit)
+      return
+    }
+    guard let artifact = artifacts.last(where: { $0.kind == "checkpoint" }) else {
       throw CLIError(
         "run \(record.key.prefix(8)) has no checkpoint (it is \(record.status.rawValue), or its plugin keeps no model)")
-    }
-    if record.plugin == InstructionTuning.pluginID {
-      return try answerSideBySide(record, runLog: runLog, tuned: URL(fileURLWithPath: artifact.path))
     }
     guard let prompt else {
       throw CLIError(
         "run \(record.key.prefix(8)) is a byte-level model: give --prompt (--instruction is for instruction-tuned runs)"
       )
     }
-    let url = URL(fileURLWithPath: artifact.path)
-    let header: Checkpoint
-    do {
-      header = try Checkpoint.read(from: url)
-    } catch {
-      throw CLIError("\(error)")
-    }
+    let file: CheckpointFile
+    do { file = try CheckpointFile(URL(fileURLWithPath: artifact.path)) } catch { throw CLIError("\(error)") }
     let backend = try device.select().backend
-    let model = GPT(header.model, on: backend, seed: 0)
-    _ = try Checkpoint.read(from: url, into: model)
+    let model = try file.model(on: backend).model
     let tokenizer = ByteTokenizer()
     let output = Sampler(model: model).generate(
       prompt: tokenizer.encode(prompt),
       options: SamplingOptions(maxTokens: maxTokens, temperature: temperature, topK: topK, seed: seed))
     try backend.synchronize()
     emit(prompt + tokenizer.decode(output))
-  }
-
-  /// The lecture's "serendipity" slide: the base model continues the prompt, the tuned model
-  /// answers it.
-  private func answerSideBySide(_ record: RunRecord, runLog: RunLog, tuned: URL) throws {
-    guard let instruction, let input else {
-      throw CLIError("run \(record.key.prefix(8)) is instruction-tuned: give --instruction and --input")
-    }
-    let config: InstructionTuningConfig
-    do {
-      config = try JSONDecoder().decode(InstructionTuningConfig.self, from: Data(record.config.utf8))
-    } catch {
-      throw CLIError("run \(record.key.prefix(8)): its logged config is not an instruction-tuning config (\(error))")
-    }
-    let text = encoding.prompt(definition: instruction, input: input)
-    let prompt: [Int32]
-    let decode: ([Int32]) -> String
-    let stop: Int32
-    let vocabulary: Int
-    if config.sni != nil {
-      // Super-NaturalInstructions runs: the BPE tokenizer stored with the run.
-      let tokenizer: BPETokenizer
-      if let file = try runLog.artifacts(runID: record.id!).last(where: { $0.kind == "tokenizer" }) {
-        do { tokenizer = try BPETokenizer(contentsOf: URL(fileURLWithPath: file.path)) } catch {
-          throw CLIError("\(error)")
-        }
-      } else if (config.tokenizer ?? TokenizerSettings()).kind == "byte" {
-        tokenizer = BPETokenizer(merges: [])
-      } else {
-        throw CLIError("run \(record.key.prefix(8)) lists no tokenizer file among its artifacts; run it again")
-      }
-      prompt = [tokenizer.endOfTextID] + tokenizer.encode(text)
-      decode = tokenizer.decode
-      stop = tokenizer.endOfTextID
-      vocabulary = tokenizer.vocabulary
-    } else {
-      let tokenizer = InstructionTuning.data(config.suiteSeed).tokenizer
-      let unknown = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init).filter {
-        tokenizer.encode($0) == [1]
-      }
-      if !unknown.isEmpty {
-        writeStandardErrorLine(
-          "words outside the suite's vocabulary (read as <unk>): \(unknown.joined(separator: ", "))")
-      }
-      prompt = [tokenizer.endOfTextID] + tokenizer.encode(text)
-      decode = tokenizer.decode
-      stop = tokenizer.endOfTextID
-      vocabulary = tokenizer.vocabulary
-    }
-    var answers: [(String, String)] = []
-    let base = try runLog.artifacts(runID: record.id!).last { $0.kind == "base-checkpoint" }
-    let backend = try device.select().backend
-    for (label, url) in [("base model", base.map { URL(fileURLWithPath: $0.path) }), ("tuned model", tuned)] {
-      guard let url else { continue }
-      let header: Checkpoint
-      do { header = try Checkpoint.read(from: url) } catch { throw CLIError("\(error)") }
-      guard header.model.vocabulary == vocabulary else {
-        throw CLIError(
-          "\(url.path): the model's vocabulary (\(header.model.vocabulary)) is not the tokenizer's (\(vocabulary))")
-      }
-      let model = GPT(header.model, on: backend, seed: 0)
-      _ = try Checkpoint.read(from: url, into: model)
-      let limit = max(1, min(maxTokens, header.model.context - 1 - min(prompt.count, header.model.context - 2)))
-      let kept = SNIData.fit(prompt, budget: header.model.context - 1 - limit)
-      let output = try GreedyDecoder(model: model, batch: 1).decode([kept], maxTokens: limit, stop: stop)[0]
-      answers.append((label, decode(output)))
-    }
-    emit(text)
-    let width = max(12, answers.map(\.0.count).max() ?? 0)
-    for (label, answer) in answers {
-      emit(
-        label.padding(toLength: width, withPad: " ", startingAt: 0) + "│ "
-          + answer.replacingOccurrences(of: "\n", with: " ⏎ "))
-    }
   }
 }

@@ -118,13 +118,7 @@ struct RunCommand: ParsableCommand {
     var wouldStart = 0
     for (index, run) in experiment.runs.enumerated() {
       let status = statuses[run.key]
-      let starts: Bool
-      switch status {
-      case nil, .pending: starts = true
-      case .finished, .diverged: starts = rerun == .all
-      case .failed, .interrupted, .preempted: starts = rerun != .none
-      case .running: starts = false
-      }
+      let starts = rerun.starts(status ?? .pending)
       if starts { wouldStart += 1 }
       table.append([
         String(index + 1), run.key, String(run.seed), status?.rawValue ?? "new", starts ? "start" : "skip",

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WorkbenchFiles
 import WorkbenchInstructions
 import WorkbenchLM
 
@@ -50,7 +51,7 @@ struct ScoreCommand: ParsableCommand {
       }
       if let outputFile {
         do {
-          try Data(scores.json.utf8).write(to: URL(fileURLWithPath: outputFile), options: .atomic)
+          try Data(scores.json.utf8).writeAtomically(to: URL(fileURLWithPath: outputFile))
         } catch {
           throw CLIError("\(outputFile): cannot be written (\((error as NSError).localizedDescription))")
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WorkbenchFiles
 import WorkbenchInstructions
 import WorkbenchKit
 import WorkbenchLM
@@ -126,7 +127,7 @@ struct TasksCommand: ParsableCommand {
             let name = String(format: "task%04d_", number) + task.family.name.replacingOccurrences(of: "-", with: "_")
             names[part].append(name)
             try Data((Self.taskJSON(task, name: name, suite: suite, instances: instances) + "\n").utf8)
-              .write(to: tasksFolder.appendingPathComponent(name + ".json"), options: .atomic)
+              .writeAtomically(to: tasksFolder.appendingPathComponent(name + ".json"))
           }
         }
         try Data(names[0].map { $0 + "\n" }.joined().utf8).write(

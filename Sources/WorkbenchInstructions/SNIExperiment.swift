@@ -1,4 +1,5 @@
 import Foundation
+import WorkbenchFiles
 import WorkbenchKit
 import WorkbenchLM
 import WorkbenchRandom
@@ -110,7 +111,7 @@ public enum SNIExperiment {
       guard !FileManager.default.fileExists(atPath: url.path) else { return }
       context.note("training a \(settings.vocab)-token BPE tokenizer on the training tasks' text")
       let tokenizer = BPETokenizer.train(texts: SNIData.tokenizerText(dataset), vocabulary: settings.vocab)
-      try RunContext.writeAtomically(tokenizer.serialized(), to: url)
+      try tokenizer.serialized().writeAtomically(to: url)
     }
     let tokenizer: BPETokenizer
     do {

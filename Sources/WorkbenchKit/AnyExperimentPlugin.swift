@@ -9,6 +9,7 @@ public struct AnyExperimentPlugin: Sendable {
   public let configKeys: [ConfigKey]
   let planRuns: @Sendable (SweepPoint, ConfigDecoding, Int) throws -> [PlannedRun]
   let analyzeRuns: @Sendable ([RunRecord], AnalysisContext) throws -> Void
+  let generateFromRun: @Sendable (GenerationRequest, GenerationSource) throws -> [String]?
 
   public init<P: ExperimentPlugin>(_ type: P.Type) {
     id = P.id
@@ -44,6 +45,17 @@ public struct AnyExperimentPlugin: Sendable {
         FinishedRun(record: record, config: try decoder.decode(P.Config.self, from: Data(record.config.utf8)))
       }
       try P().analyze(runs, context: context)
+    }
+    generateFromRun = { request, source in
+      let config: P.Config
+      do {
+        config = try JSONDecoder().decode(P.Config.self, from: Data(source.record.config.utf8))
+      } catch {
+        throw GenerationError(
+          "run \(source.record.key.prefix(8)): its logged config is not a \(P.id) config this workbench reads "
+            + "(\(error))")
+      }
+      return try P().generate(request, run: FinishedRun(record: source.record, config: config), source: source)
     }
   }
 }

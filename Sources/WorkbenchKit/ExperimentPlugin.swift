@@ -30,6 +30,12 @@ public protocol ExperimentPlugin: Sendable {
 
   /// Analyses the experiment once every run has finished: tables, fits, reports.
   func analyze(_ runs: [FinishedRun<Config>], context: AnalysisContext) throws
+
+  /// How `workbench generate` prompts a model one of this plugin's runs trained: the lines to
+  /// print. The default, nil, leaves it to the host, which continues `request.prompt` byte by byte
+  /// with the run's `checkpoint` artifact. Throw `GenerationError` for a request the run cannot
+  /// answer (say which options to give).
+  func generate(_ request: GenerationRequest, run: FinishedRun<Config>, source: GenerationSource) throws -> [String]?
 }
 
 extension ExperimentPlugin {
@@ -38,6 +44,10 @@ extension ExperimentPlugin {
   }
 
   public func analyze(_ runs: [FinishedRun<Config>], context: AnalysisContext) throws {}
+
+  public func generate(_ request: GenerationRequest, run: FinishedRun<Config>, source: GenerationSource) throws
+    -> [String]?
+  { nil }
 }
 
 /// One run a plugin plans: its config (hashed into the run key), seed and a human label.

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import WorkbenchFiles
 import WorkbenchRandom
 import WorkbenchRunLog
 import WorkbenchTensor
@@ -129,24 +130,13 @@ public final class RunContext: @unchecked Sendable {
   @discardableResult
   public func writeArtifact(kind: String, name: String, data: Data) throws -> URL {
     let url = directory.appendingPathComponent(name)
-    try Self.writeAtomically(data, to: url)
+    try data.writeAtomically(to: url)
     try log.recordArtifact(
       ArtifactRecord(runID: record.id!, kind: kind, path: url.path, sha256: SHA256.hex(data), bytes: Int64(data.count)),
       owner: owner)
     return url
   }
 
-  /// Writes a file so that readers see either the old or the new content, never a partial one.
-  public static func writeAtomically(_ data: Data, to url: URL) throws {
-    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-    let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-    try data.write(to: temporary)
-    if rename(temporary.path, url.path) != 0 {
-      let code = errno
-      try? FileManager.default.removeItem(at: temporary)
-      throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path, "errno": code])
-    }
-  }
 }
 
 /// What a plugin gets in `analyze`: the run log to read metrics from and store fits in, a folder

@@ -1,6 +1,7 @@
 internal import CWorkbenchKernels
 import Foundation
 import Synchronization
+import WorkbenchFiles
 import WorkbenchTensor
 
 /// Everything a training run needs to continue bit-for-bit: the parameters, AdamW's moments and
@@ -57,13 +58,7 @@ public struct Checkpoint: Codable, Sendable, Equatable {
     }
     var crc = Self.checksum(data[...]).littleEndian
     data.append(Data(bytes: &crc, count: 4))
-    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-    let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-    try data.write(to: temporary)
-    guard rename(temporary.path, url.path) == 0 else {
-      try? FileManager.default.removeItem(at: temporary)
-      throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
-    }
+    try data.writeAtomically(to: url)
   }
 
   /// Reads the header of a checkpoint file and loads its arena into `gpt` (when given).
@@ -74,6 +69,17 @@ public struct Checkpoint: Codable, Sendable, Equatable {
       throw CheckpointError("cannot read checkpoint \(url.path)")
     }
     return try read(data, from: url, into: gpt)
+  }
+
+  /// Reopens the model a checkpoint holds: a GPT of the stored shape on `backend`, with the stored
+  /// weights and optimiser state. The one way a finished run's model comes back (`generate`,
+  /// prompt-sensitivity probes of an instruction-tuning run).
+  /// - Parameter shape: the shape the caller needs, when it needs one; a checkpoint of another
+  ///   shape is a `CheckpointError` naming both.
+  public static func loadModel(
+    from url: URL, on backend: any Backend, expecting shape: GPTConfig? = nil
+  ) throws -> (model: GPT, checkpoint: Checkpoint) {
+    try CheckpointFile(url, expecting: shape).model(on: backend)
   }
 
   /// `read(from:into:)` of a file's bytes already in memory (`url` names it in errors).
@@ -167,5 +173,37 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable {
   public init(_ description: String, damaged: Bool = false) {
     self.description = description
     self.damaged = damaged
+  }
+}
+
+/// A checkpoint file read and verified (checksum, header, shape), its model not built yet: lets a
+/// caller report a file that cannot be used before it selects a device.
+public struct CheckpointFile: Sendable {
+  public let url: URL
+  public let header: Checkpoint
+  private let bytes: Data
+
+  /// Reads and verifies `url`; `shape`, when given, is the shape the caller needs.
+  public init(_ url: URL, expecting shape: GPTConfig? = nil) throws {
+    guard let data = FileManager.default.contents(atPath: url.path) else {
+      throw CheckpointError("cannot read checkpoint \(url.path)")
+    }
+    let header = try Checkpoint.read(data, from: url, into: nil)
+    if let shape, header.model != shape {
+      throw CheckpointError(
+        "checkpoint \(url.path) holds a model of \(header.model.layers) layers, width \(header.model.width), "
+          + "vocabulary \(header.model.vocabulary); this run needs \(shape.layers) layers, width \(shape.width), "
+          + "vocabulary \(shape.vocabulary)")
+    }
+    self.url = url
+    self.header = header
+    self.bytes = data
+  }
+
+  /// A GPT of the stored shape on `backend`, with the stored weights and optimiser state.
+  public func model(on backend: any Backend) throws -> (model: GPT, checkpoint: Checkpoint) {
+    let model = GPT(header.model, on: backend, seed: 0)
+    _ = try Checkpoint.read(bytes, from: url, into: model)
+    return (model, header)
   }
 }

@@ -9,6 +9,19 @@ public enum RerunPolicy: String, Sendable, CaseIterable {
   case all
   /// Only runs that never started.
   case none
+
+  /// Whether a run whose log status is `status` starts under this policy: the one rule behind the
+  /// claim (`RunLog.claimNextRun`), `workbench run --dry-run` and Slurm submission. A run not in
+  /// the log yet counts as `.pending`. A `.running` run never starts by policy: the claim takes over
+  /// an orphaned one (its owner gone, or silent past the lease) whatever the policy.
+  public func starts(_ status: RunStatus) -> Bool {
+    switch status {
+    case .pending: true
+    case .failed, .interrupted, .preempted: self != .none
+    case .finished, .diverged: self == .all
+    case .running: false
+    }
+  }
 }
 
 /// The process that holds a run while it is running: `host:pid:start-time`.
@@ -139,13 +152,12 @@ extension RunLog {
         let siblingAlive = lastOwner.map { $0 != owner && isAlive($0) == true } ?? false
         let ended = run.finishedAt ?? run.startedAt ?? .distantPast
         let earlier = ended < startedBefore.addingTimeInterval(-0.002) && !siblingAlive
-        let claimable: Bool
-        switch run.status {
-        case .pending: claimable = true
-        case .failed, .interrupted, .preempted: claimable = policy != .none && earlier
-        case .finished, .diverged: claimable = policy == .all && earlier
-        case .running: claimable = Self.isOrphan(run, lease: lease, isAlive: isAlive)
-        }
+        let claimable =
+          switch run.status {
+          case .pending: true
+          case .running: Self.isOrphan(run, lease: lease, isAlive: isAlive)
+          default: policy.starts(run.status) && earlier
+          }
         guard claimable else { continue }
         let now = Date()
         run.status = .running

@@ -120,7 +120,17 @@ import WorkbenchRunLog
       arrayKnown: true, lease: 90
     ).1
     #expect(detail == "failed: boom")
-    #expect(SlurmRunState.allCases.filter(\.isResubmitted) == [.preempted, .failed, .cancelled, .stale, .unsubmitted])
+    // What is submitted again: the rerun rule (`RerunPolicy.starts`) on the status each state stands for.
+    func resubmitted(_ policy: RerunPolicy, home: RunStatus?) -> [SlurmRunState] {
+      SlurmRunState.allCases.filter { $0.rerunStatus(local: home).map(policy.starts) ?? false }
+    }
+    #expect(resubmitted(.failed, home: nil) == [.preempted, .failed, .cancelled, .stale, .unsubmitted])
+    #expect(resubmitted(.failed, home: .finished) == [.preempted, .failed, .cancelled, .stale])
+    #expect(resubmitted(.failed, home: .running) == [.preempted, .failed, .cancelled, .stale, .unsubmitted])
+    #expect(resubmitted(.none, home: nil) == [.unsubmitted])
+    #expect(resubmitted(.none, home: .pending) == [.unsubmitted])
+    #expect(resubmitted(.none, home: .interrupted) == [])
+    #expect(resubmitted(.all, home: .finished) == SlurmRunState.allCases.filter { $0 != .running && $0 != .pending })
   }
 
   @Test func batchScriptsCarryTheOptionsAndRunTheWorker() {

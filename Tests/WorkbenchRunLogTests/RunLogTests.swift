@@ -41,6 +41,31 @@ private func seed(_ log: RunLog, keys: [String], experiment: String = "exp") thr
     #expect(none == nil)
   }
 
+  /// The claim starts a run at rest exactly when `RerunPolicy.starts` says so (the dry run and
+  /// Slurm submission ask the same function).
+  @Test(arguments: RerunPolicy.allCases)
+  func theClaimFollowsTheRerunRule(_ policy: RerunPolicy) throws {
+    var started: [RunStatus] = []
+    for status in RunStatus.allCases where status != .running {
+      let log = try RunLog(inMemory: ())
+      _ = try seed(log, keys: ["a"])
+      try log.write { db in
+        try db.execute(
+          sql: "UPDATE run SET status = ?, finished_at = ? WHERE key = 'a'",
+          arguments: [status.rawValue, status == .pending ? nil : Date(timeIntervalSince1970: 1)])
+      }
+      let claimed = try log.claimNextRun(
+        keys: ["a"], policy: policy, skip: [], owner: me, lease: 60, isAlive: { _ in true }, environment: environment)
+      #expect((claimed != nil) == policy.starts(status), "\(status) under --rerun \(policy)")
+      if claimed != nil { started.append(status) }
+    }
+    let expected: [RerunPolicy: [RunStatus]] = [
+      .none: [.pending], .failed: [.pending, .failed, .interrupted, .preempted],
+      .all: [.pending, .finished, .diverged, .failed, .interrupted, .preempted],
+    ]
+    #expect(started == expected[policy])
+  }
+
   @Test func reapsRunsWhoseOwnerDiedAndClaimsThemAgain() throws {
     let log = try RunLog(inMemory: ())
     _ = try seed(log, keys: ["a"])

@@ -1,4 +1,5 @@
 import Foundation
+import WorkbenchFiles
 import WorkbenchFit
 import WorkbenchInstructions
 import WorkbenchKit
@@ -257,7 +258,7 @@ struct InstructionAnalysis {
       """
     let url = context.directory.appendingPathComponent("report.html")
     try FileManager.default.createDirectory(at: context.directory, withIntermediateDirectories: true)
-    try RunContext.writeAtomically(Data(html.utf8), to: url)
+    try Data(html.utf8).writeAtomically(to: url)
     context.print("report: \(url.path)")
   }
 }

@@ -105,9 +105,8 @@ public struct PromptSensitivityPlugin: ExperimentPlugin {
       plugin: InstructionTuning.pluginID, version: InstructionTuning.version, seed: seed,
       canonicalConfig: try canonicalJSON(config))
     if let url = try context.existingArtifact(ofRun: key) {
-      let data = InstructionTuning.data(config.suiteSeed)
-      let model = GPT(InstructionTuning.gptConfig(config, data), on: context.backend, seed: seed)
-      _ = try Checkpoint.read(from: url, into: model)
+      let shape = InstructionTuning.gptConfig(config, InstructionTuning.data(config.suiteSeed))
+      let model = try Checkpoint.loadModel(from: url, on: context.backend, expecting: shape).model
       try context.recordArtifact(kind: "probed-checkpoint", url: url)
       return model
     }

@@ -1,4 +1,5 @@
 import Foundation
+import WorkbenchFiles
 import WorkbenchFit
 import WorkbenchKit
 
@@ -111,7 +112,7 @@ struct ScalingReport {
       \(plots.joined(separator: "\n"))
       </body></html>
       """
-    try RunContext.writeAtomically(Data(html.utf8), to: url)
+    try Data(html.utf8).writeAtomically(to: url)
   }
 
   /// 60 points of `f` between lo and hi, log-spaced.

@@ -1,4 +1,5 @@
 import Foundation
+import WorkbenchFiles
 import WorkbenchRunLog
 
 /// Where a run of a sweep sent to Slurm stands, from the home log, the run's shard and Slurm.
@@ -6,11 +7,19 @@ public enum SlurmRunState: String, CaseIterable, Sendable {
   case finished, running, pending, preempted, failed, cancelled, stale
   case unsubmitted = "not submitted"
 
-  /// Whether `workbench run --backend slurm` submits the run again.
-  public var isResubmitted: Bool {
+  /// The run-log status that `RerunPolicy.starts` judges a run in this state by, so that
+  /// `workbench run --backend slurm` submits exactly what a local run would start; nil while Slurm
+  /// holds the run (queued or running). `local` is the home log's status (nil: not there yet).
+  /// A task cancelled or lost counts as an interrupted run; a run whose task never reached Slurm
+  /// keeps its home status (one left `running` there, by a process now gone, as interrupted).
+  public func rerunStatus(local: RunStatus?) -> RunStatus? {
     switch self {
-    case .finished, .running, .pending: false
-    case .preempted, .failed, .cancelled, .stale, .unsubmitted: true
+    case .running, .pending: nil
+    case .finished: local.flatMap { $0.isComplete ? $0 : nil } ?? .finished
+    case .preempted: .preempted
+    case .failed: .failed
+    case .cancelled, .stale: .interrupted
+    case .unsubmitted: local == .running ? .interrupted : local ?? .pending
     }
   }
 }
@@ -298,9 +307,7 @@ public struct SlurmSweep: Sendable {
         ($0.key, $0.status)
       })
     let todo = status.runs.filter { run in
-      guard run.state.isResubmitted else { return false }
-      if options.rerun == .none { return run.state == .unsubmitted && (localStatus[run.key] ?? .pending) == .pending }
-      return true
+      run.state.rerunStatus(local: localStatus[run.key]).map(options.rerun.starts) ?? false
     }
     var result = SlurmSubmitResult(status: status)
     guard !todo.isEmpty else { return result }
@@ -341,32 +348,32 @@ public struct SlurmSweep: Sendable {
     guard let source = FileManager.default.contents(atPath: experiment.sourcePath) else {
       throw SlurmError("cannot read the experiment file \(experiment.sourcePath)")
     }
-    try RunContext.writeAtomically(source, to: sourceCopy)
-    try RunContext.writeAtomically(try SlurmLayout.encoder.encode(manifest), to: manifestURL)
+    try source.writeAtomically(to: sourceCopy)
+    try SlurmLayout.encoder.encode(manifest).writeAtomically(to: manifestURL)
 
     var jobs = SlurmJobs(arrays: [], merge: nil, submittedAt: Date())
     let jobsURL = created.folder.appendingPathComponent("jobs.json")
     for (number, script) in arrayScripts.enumerated() {
       let url = created.folder.appendingPathComponent("array-\(number + 1).sbatch")
-      try RunContext.writeAtomically(Data(script.utf8), to: url)
+      try Data(script.utf8).writeAtomically(to: url)
       // With a limit on parallel tasks, the arrays of a chunked sweep run one after the other.
       let after = options.maxParallel != nil ? jobs.arrays.last.map { ["--dependency=afterany:\($0.id)"] } ?? [] : []
       let id: String
       do {
         id = try cluster.submit(script: url, arguments: after)
       } catch {
-        if !jobs.arrays.isEmpty { try RunContext.writeAtomically(try SlurmLayout.encoder.encode(jobs), to: jobsURL) }
+        if !jobs.arrays.isEmpty { try SlurmLayout.encoder.encode(jobs).writeAtomically(to: jobsURL) }
         throw error
       }
       jobs.arrays.append(
         SlurmJobs.ArrayJob(id: id, offset: offsets[number], count: min(chunk, tasks.count - offsets[number])))
     }
-    try RunContext.writeAtomically(try SlurmLayout.encoder.encode(jobs), to: jobsURL)
+    try SlurmLayout.encoder.encode(jobs).writeAtomically(to: jobsURL)
     let mergeURL = created.folder.appendingPathComponent("merge.sbatch")
-    try RunContext.writeAtomically(Data(mergeScript.utf8), to: mergeURL)
+    try Data(mergeScript.utf8).writeAtomically(to: mergeURL)
     jobs.merge = try cluster.submit(
       script: mergeURL, arguments: ["--dependency=afterany:" + jobs.arrays.map(\.id).joined(separator: ":")])
-    try RunContext.writeAtomically(try SlurmLayout.encoder.encode(jobs), to: jobsURL)
+    try SlurmLayout.encoder.encode(jobs).writeAtomically(to: jobsURL)
     result.submission = SlurmLayout.Submission(id: created.id, folder: created.folder, manifest: manifest, jobs: jobs)
     return result
   }

@@ -1,0 +1,90 @@
+import Foundation
+import WorkbenchRunLog
+import WorkbenchTensor
+
+/// What `workbench generate` asks of a run's model: the user's text and how to sample.
+public struct GenerationRequest: Sendable {
+  /// `--prompt`: text for a model to continue.
+  public var prompt: String?
+  /// `--instruction` and `--input`: for models tuned to follow instructions.
+  public var instruction: String?
+  public var input: String?
+  /// `--encoding`: the prompt layout, as the user spelled it (the plugin that reads it validates it).
+  public var encoding: String?
+  public var maxTokens: Int
+  /// 0 picks the most likely token each time.
+  public var temperature: Double
+  public var topK: Int?
+  public var seed: Int
+
+  public init(
+    prompt: String? = nil, instruction: String? = nil, input: String? = nil, encoding: String? = nil,
+    maxTokens: Int = 200, temperature: Double = 0, topK: Int? = nil, seed: Int = 0
+  ) {
+    self.prompt = prompt
+    self.instruction = instruction
+    self.input = input
+    self.encoding = encoding
+    self.maxTokens = maxTokens
+    self.temperature = temperature
+    self.topK = topK
+    self.seed = seed
+  }
+}
+
+/// A run's model as `workbench generate` finds it: the finished run, its files, and the device.
+public struct GenerationSource: Sendable {
+  public var record: RunRecord
+  /// The run's artifacts in the order they were recorded (`kind` says which is which).
+  public var artifacts: [ArtifactRecord]
+  private let selected: SelectedBackend
+
+  /// - Parameter backend: selects the device (`--device`); called once, when a model is first
+  ///   built, so that a file that cannot be used is reported before the device line.
+  public init(record: RunRecord, artifacts: [ArtifactRecord], backend: @escaping @Sendable () throws -> any Backend) {
+    self.record = record
+    self.artifacts = artifacts
+    self.selected = SelectedBackend(backend)
+  }
+
+  /// The device to build models on (selected on first use).
+  public func backend() throws -> any Backend { try selected.get() }
+
+  /// The file of the latest artifact of `kind`, if the run recorded one.
+  public func artifact(_ kind: String) -> URL? {
+    artifacts.last { $0.kind == kind }.map { URL(fileURLWithPath: $0.path) }
+  }
+}
+
+/// `workbench generate` cannot answer: what is missing or wrong, and what to give instead.
+public struct GenerationError: Error, CustomStringConvertible, Sendable {
+  public let description: String
+  public init(_ description: String) { self.description = description }
+}
+
+extension AnyExperimentPlugin {
+  /// Asks the plugin that made `source`'s run to answer `request`: the lines to print, or nil when
+  /// the plugin leaves it to the host (its checkpoint is a byte-level model that continues
+  /// `--prompt`).
+  public func generate(_ request: GenerationRequest, from source: GenerationSource) throws -> [String]? {
+    try generateFromRun(request, source)
+  }
+}
+
+/// A device selected on first use, then kept.
+private final class SelectedBackend: @unchecked Sendable {
+  private let select: @Sendable () throws -> any Backend
+  private let lock = NSLock()
+  private var backend: (any Backend)?
+
+  init(_ select: @escaping @Sendable () throws -> any Backend) { self.select = select }
+
+  func get() throws -> any Backend {
+    try lock.withLock {
+      if let backend { return backend }
+      let chosen = try select()
+      backend = chosen
+      return chosen
+    }
+  }
+}
