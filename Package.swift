@@ -27,6 +27,8 @@ let package = Package(
     // `workbench serve`: the HTTP server (SwiftNIO underneath); the optional traits stay off.
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0", traits: []),
     .package(url: "https://github.com/apple/swift-log", from: "1.14.0"),
+    // `swift package generate-documentation --target WorkbenchKit`: the plugin API's DocC pages.
+    .package(url: "https://github.com/apple/swift-docc-plugin", from: "1.4.0"),
   ],
   targets: [
     .executableTarget(name: "workbench", dependencies: ["WorkbenchCLI"]),

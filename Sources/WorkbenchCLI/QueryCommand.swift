@@ -8,7 +8,7 @@ struct QueryCommand: ParsableCommand {
     abstract: "Run read-only SQL over the log.",
     discussion: """
       The log is opened read-only: statements that would change it fail and the file stays as it was.
-      Tables: experiment, sweep, run, metric, artifact, fit, fit_run (README: "The run log").
+      Tables: experiment, sweep, run, metric, artifact, fit, fit_run (docs/run-log.md).
       Example: workbench query "SELECT label, N, final_val_loss FROM run WHERE status = 'finished' ORDER BY N"
       """)
 

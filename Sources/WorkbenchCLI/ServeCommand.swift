@@ -9,7 +9,7 @@ struct ServeCommand: ParsableCommand {
     abstract: "Serve a live, read-only web view of the run log: experiments, runs, curves, fits and reports.",
     discussion: """
       Opens the log read-only (runs may keep writing it) and serves pages at http://HOST:PORT/ and
-      JSON under /api/ (see README). Pages update while runs train. Ctrl-C stops the server.
+      JSON under /api/ (see docs/serve.md). Pages update while runs train. Ctrl-C stops the server.
         workbench serve                     # http://127.0.0.1:8787/
         workbench serve --port 0 --open     # any free port, opened in the browser
       """)

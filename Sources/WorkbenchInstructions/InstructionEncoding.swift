@@ -1,3 +1,5 @@
+import WorkbenchKit
+
 /// The prompt layouts of Tk-Instruct (Wang et al. 2022), with its exact punctuation and spacing:
 ///
 ///     Definition: <definition> .
@@ -63,4 +65,8 @@ public enum InstructionEncoding: String, Sendable, CaseIterable, Codable {
 func punctuated(_ text: String) -> String {
   guard let last = text.last else { return "." }
   return ".?!,;:".contains(last) ? text : text + " ."
+}
+
+extension InstructionEncoding: ConfigTyped {
+  public static var configType: String { allCases.map(\.rawValue).joined(separator: " | ") }
 }

@@ -6,17 +6,17 @@ import WorkbenchLM
 /// `ablation`'s encodings at one point. A run's own config holds none of those two: it is the
 /// canonical recipe of one tuned model (one run seed, one encoding mixture), which the
 /// prompt-sensitivity plugin rebuilds to find the model in the log.
-public struct InstructionTuningConfig: Codable, Sendable, Equatable {
-  public var model: ModelShape
+public struct InstructionTuningConfig: ConfigSection, Equatable {
+  public var model = ModelShape(layers: 1, width: 8, heads: 1)
   /// I: how many distinct seen instructions the model is tuned on (0: the base model, untuned).
-  public var instructions: Int
+  public var instructions = 0
   /// Which I instructions: subsets for one seed are nested (I = 64 contains I = 16).
-  public var subsetSeed: Int
+  public var subsetSeed = 0
   /// The task suite's seed (its split and demonstrations).
-  public var suiteSeed: Int
-  public var pretraining: PretrainingSettings
-  public var finetuning: FinetuningSettings
-  public var evaluation: InstructionEvaluationSettings
+  public var suiteSeed = 0
+  public var pretraining = PretrainingSettings()
+  public var finetuning = FinetuningSettings()
+  public var evaluation = InstructionEvaluationSettings()
   /// Instructions vs examples: more runs at one (model, I) point, each tuned and evaluated in one
   /// encoding.
   public var ablation: Ablation?
@@ -29,11 +29,7 @@ public struct InstructionTuningConfig: Codable, Sendable, Equatable {
   /// The Super-NaturalInstructions source, when the tasks come from one.
   public var sni: SNISource? { tasks?.sni }
 
-  enum CodingKeys: String, CodingKey {
-    case model, instructions, pretraining, finetuning, evaluation, ablation, tasks, tokenizer
-    case subsetSeed = "subset_seed"
-    case suiteSeed = "suite_seed"
-  }
+  public init() {}
 
   public init(
     model: ModelShape, instructions: Int, subsetSeed: Int = 0, suiteSeed: Int = 0, pretraining: PretrainingSettings,
@@ -48,34 +44,49 @@ public struct InstructionTuningConfig: Codable, Sendable, Equatable {
     self.evaluation = evaluation
   }
 
-  public init(from decoder: any Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    model = try c.decode(ModelShape.self, forKey: .model)
-    instructions = try c.decode(Int.self, forKey: .instructions)
-    subsetSeed = try c.decodeIfPresent(Int.self, forKey: .subsetSeed) ?? 0
-    suiteSeed = try c.decodeIfPresent(Int.self, forKey: .suiteSeed) ?? 0
-    pretraining = try c.decodeIfPresent(PretrainingSettings.self, forKey: .pretraining) ?? PretrainingSettings()
-    finetuning = try c.decodeIfPresent(FinetuningSettings.self, forKey: .finetuning) ?? FinetuningSettings()
-    evaluation =
-      try c.decodeIfPresent(InstructionEvaluationSettings.self, forKey: .evaluation) ?? InstructionEvaluationSettings()
-    ablation = try c.decodeIfPresent(Ablation.self, forKey: .ablation)
-    tasks = try c.decodeIfPresent(TaskSourceSettings.self, forKey: .tasks)
+  public static var fields: [ConfigField<Self>] {
+    [
+      .required(
+        "model", \.model, type: "{n_layer, d_model, n_head, seeds}", sweepable: true,
+        "model shape (seeds: runs of it, default 1); a list sweeps over shapes"),
+      .required(
+        "instructions", \.instructions, sweepable: true, "I: distinct seen instructions to tune on (0: the base model)"),
+      .key("subset_seed", \.subsetSeed, sweepable: true, "which I instructions (nested for one seed)"),
+      .key("suite_seed", \.suiteSeed, "the task suite's seed (split, demonstrations)"),
+      .section("pretraining", \.pretraining),
+      .section("finetuning", \.finetuning),
+      .section("evaluation", \.evaluation),
+      .optionalSection("ablation", \.ablation),
+      .optionalSection("tasks", \.tasks),
+      .optionalSection("tokenizer", \.tokenizer),
+    ]
+  }
+
+  public mutating func finishDecoding() throws {
     if tasks?.source == "suite" { tasks = nil }
-    tokenizer = try c.decodeIfPresent(TokenizerSettings.self, forKey: .tokenizer)
     if tokenizer != nil && tasks == nil {
-      throw DecodingError.dataCorruptedError(
-        forKey: .tokenizer, in: c,
-        debugDescription: "applies to Super-NaturalInstructions tasks (tasks: {source: sni, path: DIR}) only")
+      throw ConfigIssue(
+        ["tokenizer"], "applies to Super-NaturalInstructions tasks (tasks: {source: sni, path: DIR}) only")
     }
   }
 }
 
 /// SNI's instructions-vs-examples table: at `instructions` for `model`, one more run per encoding,
 /// tuned on that encoding alone and evaluated in it.
-public struct Ablation: Codable, Sendable, Equatable {
-  public var model: ModelShape
-  public var instructions: Int
-  public var encodings: [InstructionEncoding]
+public struct Ablation: ConfigSection, Equatable {
+  public var model = ModelShape(layers: 1, width: 8, heads: 1)
+  public var instructions = 0
+  public var encodings: [InstructionEncoding] = []
+
+  public init() {}
+
+  public static var fields: [ConfigField<Self>] {
+    [
+      .required("model", \.model, type: "{n_layer, d_model, n_head}", "the shape the ablation runs at"),
+      .required("instructions", \.instructions, "the I the ablation runs at"),
+      .required("encodings", \.encodings, "one more run per encoding, tuned and evaluated in it"),
+    ]
+  }
 }
 
 /// A GPT's shape; the vocabulary and context come from the task suite. `seeds` (experiment files
@@ -105,7 +116,7 @@ public struct ModelShape: Codable, Sendable, Equatable {
 
 /// The base model: language modelling on the suite's text without answers (definitions and
 /// inputs), so it knows the words but no task — or the model of a finished run of the log.
-public struct PretrainingSettings: Codable, Sendable, Equatable {
+public struct PretrainingSettings: ConfigSection, Equatable {
   public var steps = 300
   public var batch = 32
   public var lr = 3e-3
@@ -116,24 +127,22 @@ public struct PretrainingSettings: Codable, Sendable, Equatable {
 
   public init() {}
 
-  enum CodingKeys: String, CodingKey {
-    case steps, batch, lr, seed
-    case fromRun = "from_run"
-  }
-
-  public init(from decoder: any Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    steps = try c.decodeIfPresent(Int.self, forKey: .steps) ?? 300
-    batch = try c.decodeIfPresent(Int.self, forKey: .batch) ?? 32
-    lr = try c.decodeIfPresent(Double.self, forKey: .lr) ?? 3e-3
-    seed = try c.decodeIfPresent(Int.self, forKey: .seed) ?? 0
-    fromRun = try c.decodeIfPresent(String.self, forKey: .fromRun)
+  public static var fields: [ConfigField<Self>] {
+    [
+      .key("steps", \.steps, "base-model language-modelling steps"),
+      .key("batch", \.batch, "rows per pretraining step"),
+      .key("lr", \.lr, "pretraining peak learning rate (cosine)"),
+      .key("seed", \.seed, "the base model's seed (runs of any seed share the base)"),
+      .optional(
+        "from_run", \.fromRun, type: "run key",
+        "a finished run (key, prefix or id) whose model is the base; no pretraining"),
+    ]
   }
 }
 
 /// Tuning on the I instructions: a fixed budget of steps (so of examples) whatever I is, each example a random task, a
 /// fresh instance and an encoding from the mixture; the loss is on the answer's tokens only.
-public struct FinetuningSettings: Codable, Sendable, Equatable {
+public struct FinetuningSettings: ConfigSection, Equatable {
   public var steps = 1000
   public var batch = 32
   public var lr = 2e-3
@@ -148,11 +157,24 @@ public struct FinetuningSettings: Codable, Sendable, Equatable {
 
   public init() {}
 
-  enum CodingKeys: String, CodingKey {
-    case steps, batch, lr, encodings
-    case warmupSteps = "warmup_steps"
-    case instancesPerTask = "instances_per_task"
-    case formatAugmentation = "format_augmentation"
+  public static var fields: [ConfigField<Self>] {
+    [
+      .key("steps", \.steps, "tuning steps, the same for every I"),
+      .key("batch", \.batch, "rows of packed examples per tuning step"),
+      .key("lr", \.lr, "tuning peak learning rate (cosine)"),
+      .key("warmup_steps", \.warmupSteps, "linear warm-up steps"),
+      .key("encodings", \.encodings, "the mixture"),
+      .key(
+        "instances_per_task", \.instancesPerTask, sweepable: true,
+        "distinct training instances per instruction (0: fresh every draw)"),
+      .optional(
+        "format_augmentation", \.formatAugmentation, default: "0",
+        "half of the examples in one of this many grammar formats (0: Tk-Instruct's layouts only)"),
+    ]
+  }
+
+  public mutating func finishDecoding() throws {
+    if formatAugmentation == 0 { formatAugmentation = nil }
   }
 
   /// The formats of format augmentation.
@@ -160,23 +182,11 @@ public struct FinetuningSettings: Codable, Sendable, Equatable {
     guard let count = formatAugmentation, count > 0 else { return [] }
     return PromptFormat.sample(count + 1, seed: 0xA06_7E47).dropFirst().map { $0 }
   }
-
-  public init(from decoder: any Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    steps = try c.decodeIfPresent(Int.self, forKey: .steps) ?? 1000
-    batch = try c.decodeIfPresent(Int.self, forKey: .batch) ?? 32
-    lr = try c.decodeIfPresent(Double.self, forKey: .lr) ?? 2e-3
-    warmupSteps = try c.decodeIfPresent(Int.self, forKey: .warmupSteps) ?? 50
-    encodings = try c.decodeIfPresent([InstructionEncoding].self, forKey: .encodings) ?? [.definition]
-    instancesPerTask = try c.decodeIfPresent(Int.self, forKey: .instancesPerTask) ?? 0
-    formatAugmentation = try c.decodeIfPresent(Int.self, forKey: .formatAugmentation)
-    if formatAugmentation == 0 { formatAugmentation = nil }
-  }
 }
 
 /// Greedy decoding on a sample of every tier's instructions, scored by SNI's metrics, and the
 /// checkpoint chosen on validation instructions.
-public struct InstructionEvaluationSettings: Codable, Sendable, Equatable {
+public struct InstructionEvaluationSettings: ConfigSection, Equatable {
   /// Test instances per instruction.
   public var instances = 2
   /// Instructions per family in each tier's test sample (the seen tier: of the tuned ones).
@@ -191,23 +201,17 @@ public struct InstructionEvaluationSettings: Codable, Sendable, Equatable {
 
   public init() {}
 
-  enum CodingKeys: String, CodingKey {
-    case instances, encoding
-    case tasksPerFamily = "tasks_per_family"
-    case validationPerFamily = "validation_per_family"
-    case validateEvery = "validate_every"
-    case maxTokens = "max_tokens"
-  }
-
-  public init(from decoder: any Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    let d = InstructionEvaluationSettings()
-    instances = try c.decodeIfPresent(Int.self, forKey: .instances) ?? d.instances
-    tasksPerFamily = try c.decodeIfPresent(Int.self, forKey: .tasksPerFamily) ?? d.tasksPerFamily
-    validationPerFamily = try c.decodeIfPresent(Int.self, forKey: .validationPerFamily) ?? d.validationPerFamily
-    validateEvery = try c.decodeIfPresent(Int.self, forKey: .validateEvery) ?? d.validateEvery
-    encoding = try c.decodeIfPresent(InstructionEncoding.self, forKey: .encoding) ?? d.encoding
-    maxTokens = try c.decodeIfPresent(Int.self, forKey: .maxTokens) ?? d.maxTokens
+  public static var fields: [ConfigField<Self>] {
+    [
+      .key("instances", \.instances, "test instances per instruction"),
+      .key("tasks_per_family", \.tasksPerFamily, "test instructions per family and tier"),
+      .key(
+        "validation_per_family", \.validationPerFamily,
+        "validation instructions per family for choosing the checkpoint (0: the last)"),
+      .key("validate_every", \.validateEvery, default: "steps/4", "tuning steps between validations"),
+      .key("encoding", \.encoding, "the evaluation prompt layout"),
+      .key("max_tokens", \.maxTokens, "longest answer, in words"),
+    ]
   }
 }
 

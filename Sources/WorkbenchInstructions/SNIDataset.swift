@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import WorkbenchKit
 import WorkbenchLM
 import WorkbenchRandom
 
@@ -47,9 +48,9 @@ public struct SNIError: Error, Sendable, CustomStringConvertible {
 
 /// Which Super-NaturalInstructions data an experiment uses (`tasks:` of an instruction-tuning
 /// experiment with `source: sni`).
-public struct SNISource: Codable, Sendable, Equatable, Hashable {
+public struct SNISource: ConfigSection, Equatable, Hashable {
   /// A natural-instructions checkout, or any folder with `tasks/` and `splits/<split>/`.
-  public var path: String
+  public var path = ""
   /// The split: `splits/<split>/train_tasks.txt` and `test_tasks.txt`.
   public var split = "default"
   /// `english` (the default track: input, output and instruction in English) or `all`.
@@ -61,34 +62,21 @@ public struct SNISource: Codable, Sendable, Equatable, Hashable {
   /// How many test tasks to evaluate on, in the split's order (0: all).
   public var testTasks = 0
 
+  public init() {}
+
   public init(path: String) { self.path = path }
 
-  enum CodingKeys: String, CodingKey {
-    case path, split, languages
-    case maxInstancesPerTask = "max_instances_per_task"
-    case testInstances = "test_instances"
-    case testTasks = "test_tasks"
-  }
-
-  public init(from decoder: any Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    let d = SNISource(path: "")
-    path = try c.decode(String.self, forKey: .path)
-    split = try c.decodeIfPresent(String.self, forKey: .split) ?? d.split
-    languages = try c.decodeIfPresent(String.self, forKey: .languages) ?? d.languages
-    maxInstancesPerTask = try c.decodeIfPresent(Int.self, forKey: .maxInstancesPerTask) ?? d.maxInstancesPerTask
-    testInstances = try c.decodeIfPresent(Int.self, forKey: .testInstances) ?? d.testInstances
-    testTasks = try c.decodeIfPresent(Int.self, forKey: .testTasks) ?? d.testTasks
-  }
-
-  public func encode(to encoder: any Encoder) throws {
-    var c = encoder.container(keyedBy: CodingKeys.self)
-    try c.encode(path, forKey: .path)
-    try c.encode(split, forKey: .split)
-    try c.encode(languages, forKey: .languages)
-    try c.encode(maxInstancesPerTask, forKey: .maxInstancesPerTask)
-    try c.encode(testInstances, forKey: .testInstances)
-    try c.encode(testTasks, forKey: .testTasks)
+  public static var fields: [ConfigField<Self>] {
+    [
+      .key(
+        "path", \.path, type: "folder", default: "required with sni",
+        "with sni: a natural-instructions checkout (tasks/, splits/)"),
+      .key("split", \.split, type: "name", "with sni: splits/<name>/{train,test}_tasks.txt"),
+      .key("languages", \.languages, type: "english | all", "with sni: the default track's English tasks, or all"),
+      .key("max_instances_per_task", \.maxInstancesPerTask, "with sni: tuning instances per task (a seeded sample)"),
+      .key("test_instances", \.testInstances, "with sni: the first instances of each test task"),
+      .key("test_tasks", \.testTasks, "with sni: test tasks in the split's order (0: all)"),
+    ]
   }
 
   public var root: URL { URL(fileURLWithPath: path, isDirectory: true) }

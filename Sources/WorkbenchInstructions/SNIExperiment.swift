@@ -8,34 +8,57 @@ import WorkbenchTensor
 
 /// Where an instruction-tuning experiment's tasks come from (`tasks:`): workbench's generated
 /// suite (the default) or a Super-NaturalInstructions folder.
-public struct TaskSourceSettings: Codable, Sendable, Equatable {
+public struct TaskSourceSettings: ConfigSection, Equatable {
   /// `suite` or `sni`.
-  public var source: String
+  public var source = "suite"
   /// With `sni`: the folder and split.
   public var sni: SNISource?
   /// With `sni`: tokens per row (prompts longer than the context lose their middle).
-  public var context: Int
+  public var context = Self.defaultContext
 
   public static let defaultContext = 512
 
-  enum CodingKeys: String, CodingKey { case source, context }
+  public init() {}
 
-  public init(from decoder: any Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    source = try c.decodeIfPresent(String.self, forKey: .source) ?? "suite"
-    context = try c.decodeIfPresent(Int.self, forKey: .context) ?? Self.defaultContext
-    guard ["suite", "sni"].contains(source) else {
-      throw DecodingError.dataCorruptedError(
-        forKey: .source, in: c, debugDescription: "must be suite or sni, not '\(source)'")
-    }
-    sni = source == "sni" ? try SNISource(from: decoder) : nil
+  public static var fields: [ConfigField<Self>] {
+    [
+      .key(
+        "source", \.source, type: "suite | sni",
+        "the generated suite, or Super-NaturalInstructions (I: training tasks of the split)"),
+      .key("context", \.context, "with sni: tokens per row (long prompts lose their middle)"),
+      .inline(\.sniKeys),
+    ]
   }
 
+  /// The SNI keys sit beside `source` in the same mapping.
+  private var sniKeys: SNISource {
+    get { sni ?? SNISource() }
+    set { sni = newValue }
+  }
+
+  public mutating func finishDecoding() throws {
+    guard ["suite", "sni"].contains(source) else {
+      throw ConfigIssue(["source"], "must be suite or sni, not '\(source)'")
+    }
+    guard source == "sni" else {
+      guard sni == SNISource(), context == Self.defaultContext else {
+        throw ConfigIssue(["source"], "path, split, context and the other SNI keys apply to source: sni only")
+      }
+      sni = nil
+      return
+    }
+    guard sni?.path.isEmpty == false else {
+      throw ConfigIssue(["path"], "missing: source sni reads a natural-instructions folder (tasks/, splits/)")
+    }
+  }
+
+  /// Written as before declared keys existed (run keys stay the same): the source, then the SNI
+  /// keys only for SNI.
   public func encode(to encoder: any Encoder) throws {
-    var c = encoder.container(keyedBy: CodingKeys.self)
-    try c.encode(source, forKey: .source)
+    var c = encoder.container(keyedBy: ConfigFieldKey.self)
+    try c.encode(source, forKey: ConfigFieldKey(stringValue: "source"))
     if let sni {
-      try c.encode(context, forKey: .context)
+      try c.encode(context, forKey: ConfigFieldKey(stringValue: "context"))
       try sni.encode(to: encoder)
     }
   }
@@ -232,15 +255,15 @@ public enum SNIExperiment {
 
   /// Logs the official scores: `sni.exact_match`, `sni.rougeL`, `sni.answers`, and per category
   /// and task `sni.category.<category>.exact_match`, `sni.task.<task>.rougeL`, ….
-  static func logScores(_ scores: SNIScores, prefix: String, step: Int, context: RunContext) throws {
+  static func logScores(_ scores: SNIScores, prefix: MetricName, step: Int, context: RunContext) throws {
     try context.log(InstructionMetricName.answers(prefix), step: step, value: Double(scores.instances))
-    for (name, value) in scores.overall { try context.log("\(prefix).\(name)", step: step, value: value) }
+    for (name, value) in scores.overall { try context.log(prefix.appending(name), step: step, value: value) }
     for (group, kind) in [(scores.perCategory, "category"), (scores.perTask, "task")] {
       for (name, value) in group {
         // `exact_match_for_x` → `sni.category.x.exact_match`.
         let metric = name.hasPrefix("exact_match_for_") ? "exact_match" : "rougeL"
         let key = String(name.dropFirst(metric.count + 5))
-        try context.log("\(prefix).\(kind).\(key).\(metric)", step: step, value: value)
+        try context.log(InstructionMetricName.group(prefix, kind, key, metric), step: step, value: value)
       }
     }
   }

@@ -1,11 +1,12 @@
 import Foundation
+import WorkbenchKit
 import WorkbenchLM
 import WorkbenchNN
 import WorkbenchRandom
 import WorkbenchTensor
 
 /// How the text of a Super-NaturalInstructions experiment becomes tokens (`tokenizer:`).
-public struct TokenizerSettings: Codable, Sendable, Equatable, Hashable {
+public struct TokenizerSettings: ConfigSection, Equatable, Hashable {
   /// `bpe` (byte-level BPE trained on the training tasks) or `byte` (bytes alone).
   public var kind = "bpe"
   /// The BPE vocabulary: 257 (bytes and `<eos>`) plus the merges.
@@ -13,10 +14,11 @@ public struct TokenizerSettings: Codable, Sendable, Equatable, Hashable {
 
   public init() {}
 
-  public init(from decoder: any Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    kind = try c.decodeIfPresent(String.self, forKey: .kind) ?? "bpe"
-    vocab = try c.decodeIfPresent(Int.self, forKey: .vocab) ?? 2048
+  public static var fields: [ConfigField<Self>] {
+    [
+      .key("kind", \.kind, type: "bpe | byte", "with sni: byte-level BPE trained on the training tasks"),
+      .key("vocab", \.vocab, "with sni: the BPE vocabulary (257 + merges)"),
+    ]
   }
 
   /// Text that trains the tokenizer: at most this many bytes of the training tasks'.

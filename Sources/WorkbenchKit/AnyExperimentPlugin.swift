@@ -7,6 +7,9 @@ public struct AnyExperimentPlugin: Sendable {
   public let version: String
   public let summary: String
   public let configKeys: [ConfigKey]
+  /// What keeps the config from being one declaration per key: empty when `Config` is a
+  /// `ConfigSection` whose every stored property (nested sections too) is a declared key.
+  public let configDeclarationProblems: [String]
   let planRuns: @Sendable (SweepPoint, ConfigDecoding, Int) throws -> [PlannedRun]
   let analyzeRuns: @Sendable ([RunRecord], AnalysisContext) throws -> Void
   let generateFromRun: @Sendable (GenerationRequest, GenerationSource) throws -> [String]?
@@ -16,6 +19,11 @@ public struct AnyExperimentPlugin: Sendable {
     version = P.version
     summary = P.summary
     configKeys = P.configKeys
+    if let declared = P.Config.self as? any ConfigSection.Type {
+      configDeclarationProblems = declared.undeclaredProperties
+    } else {
+      configDeclarationProblems = ["\(P.Config.self) is not a ConfigSection: its keys are not declared once"]
+    }
     planRuns = { point, decoding, seed in
       let plugin = P()
       let pluginTree = ConfigNode(

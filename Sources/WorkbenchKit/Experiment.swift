@@ -57,8 +57,13 @@ public struct ResolvedExperiment: Sendable {
     // The plugin (which an override may change) says which keys `key=value` may set.
     var pluginNode = tree["plugin"]
     for case .set(let path, let node) in parsed where path == ["plugin"] { pluginNode = node }
+    // … a documented key, or a mapping of them (`data.synthetic={alphabet: 8}`).
     let documented = plugins.first { $0.id == pluginNode?.scalarText }.map { plugin in
-      Set(plugin.configKeys.map { ConfigPath(parsing: $0.path) } + ExperimentHeader.keys.map { ConfigPath([$0]) })
+      Set(
+        plugin.configKeys.flatMap { key in
+          let components = ConfigPath(parsing: key.path).components
+          return (1...components.count).map { ConfigPath(Array(components.prefix($0))) }
+        } + ExperimentHeader.keys.map { ConfigPath([$0]) })
     }
     let axes = try tree.apply(parsed, knownPaths: documented ?? [])
     pluginNode = tree["plugin"]

@@ -39,8 +39,11 @@ public struct GenerationSource: Sendable {
   public var artifacts: [ArtifactRecord]
   private let selected: SelectedBackend
 
-  /// - Parameter backend: selects the device (`--device`); called once, when a model is first
-  ///   built, so that a file that cannot be used is reported before the device line.
+  /// - Parameters:
+  ///   - record: the finished run.
+  ///   - artifacts: its files, as the log recorded them.
+  ///   - backend: selects the device (`--device`); called once, when a model is first built, so
+  ///     that a file that cannot be used is reported before the device line.
   public init(record: RunRecord, artifacts: [ArtifactRecord], backend: @escaping @Sendable () throws -> any Backend) {
     self.record = record
     self.artifacts = artifacts

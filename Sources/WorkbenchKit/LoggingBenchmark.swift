@@ -50,14 +50,16 @@ public enum LoggingBenchmark {
     clock = Date()
     for step in 0..<points {
       try context.log(
-        "train_loss", step: step, value: 1 / Double(step + 1), tokens: step * 1024, flops: Double(step) * 1e9)
+        .trainLoss, step: step, value: 1 / Double(step + 1), tokens: step * 1024, flops: Double(step) * 1e9)
     }
     try context.flush()
     rows.append(
       Row(name: "log one metric (buffered, flushes included)", count: points, seconds: Date().timeIntervalSince(clock)))
 
     let batch = (0..<RunContext.batchSize).map {
-      MetricRecord(runID: run.id!, name: "val_loss", step: Int64($0), value: 1, tokens: 1, flops: 1, elapsedSeconds: 1)
+      MetricRecord(
+        runID: run.id!, name: MetricName.valLoss.name, step: Int64($0), value: 1, tokens: 1, flops: 1, elapsedSeconds: 1
+      )
     }
     let flushes = max(1, points / RunContext.batchSize)
     clock = Date()

@@ -50,10 +50,11 @@ public final class RunContext: @unchecked Sendable {
   }
 
   /// Records one value of metric `name` at `step`, with the tokens and FLOPs spent so far.
-  public func log(_ name: String, step: Int, value: Double, tokens: Int? = nil, flops: Double? = nil) throws {
+  public func log(_ name: MetricName, step: Int, value: Double, tokens: Int? = nil, flops: Double? = nil) throws {
     buffer.append(
       MetricRecord(
-        runID: record.id!, name: name, step: Int64(step), value: value, tokens: tokens.map(Int64.init), flops: flops,
+        runID: record.id!, name: name.name, step: Int64(step), value: value, tokens: tokens.map(Int64.init),
+        flops: flops,
         elapsedSeconds: Date().timeIntervalSince(started)))
     if buffer.count >= Self.batchSize || Date().timeIntervalSince(lastFlush) > Self.flushInterval { try flush() }
   }
@@ -159,8 +160,8 @@ public final class AnalysisContext: @unchecked Sendable {
   public func print(_ line: String) { output(line) }
 
   /// The values of metric `name` of a run, by step.
-  public func metrics(of run: RunRecord, _ name: String) throws -> [MetricRecord] {
-    try log.metrics(runID: run.id!, name: name)
+  public func metrics(of run: RunRecord, _ name: MetricName) throws -> [MetricRecord] {
+    try log.metrics(runID: run.id!, name: name.name)
   }
 
   /// Every metric of a run.

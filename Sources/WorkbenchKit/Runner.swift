@@ -73,8 +73,10 @@ public final class Runner: Sendable {
 
   /// Runs what needs running, then analyses the experiment when every run is finished.
   /// - Parameters:
+  ///   - experiment: the resolved experiment (`ResolvedExperiment.load`).
   ///   - only: run just these keys of the experiment (a Slurm array task); only they are registered.
   ///   - analyze: whether to analyse the experiment once its runs are finished.
+  ///   - output: where the analysis prints its lines.
   /// - Throws: `RunCancelled` after a signal (the run is already marked), `RunLogError` when the log fails.
   public func run(
     _ experiment: ResolvedExperiment, only: Set<String>? = nil, analyze: Bool = true,
@@ -158,7 +160,9 @@ public final class Runner: Sendable {
   }
 
   /// Records the experiment, its sweep and its runs (pending where new) in the log.
-  /// - Parameter only: register just these of the experiment's runs (the sweep is still the whole one).
+  /// - Parameters:
+  ///   - experiment: the resolved experiment.
+  ///   - only: register just these of the experiment's runs (the sweep is still the whole one).
   /// - Returns: the keys registered, in plan order.
   @discardableResult
   public func register(_ experiment: ResolvedExperiment, only: Set<String>? = nil) throws -> [String] {

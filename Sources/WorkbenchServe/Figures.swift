@@ -80,7 +80,7 @@ enum Figures {
       default:
         let buckets = max(4, pointBudget / max(1, runs.count) / 2)
         for run in runs {
-          for point in Downsample.curve(curves[run.id!]?["val_loss"] ?? [], buckets: buckets) {
+          for point in Downsample.curve(curves[run.id!]?[MetricName.valLoss.name] ?? [], buckets: buckets) {
             let x = variable == "D" ? point.tokens.map(Double.init) : point.flops
             if let x, x > 0 { data.append((x, point.value)) }
           }

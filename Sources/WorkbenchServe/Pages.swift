@@ -178,7 +178,7 @@ struct Pages {
       separator: " ")
     let metricNames = Set(curves.values.flatMap(\.keys))
     var learning: [String] = []
-    for name in ["train_loss", "val_loss"] where metricNames.contains(name) {
+    for name in [MetricName.trainLoss.name, MetricName.valLoss.name] where metricNames.contains(name) {
       learning.append(Figures.curves(metric: name, runs: runs, curves: curves))
     }
     var fitRows = ""

@@ -50,10 +50,10 @@ import WorkbenchTestSupport
     for run in merged { #expect(local.stdout.contains(run.key)) }
   }
 
-  @Test func readmeQueryRunsInTheSQLiteShell() throws {
+  @Test func theRunLogPagesQueryRunsInTheSQLiteShell() throws {
     try runSweep()
-    let readme = try String(contentsOf: packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
-    // the run log section's query (the first of README's that reads validation losses)
+    let readme = try String(contentsOf: packageRoot.appendingPathComponent("docs/run-log.md"), encoding: .utf8)
+    // the run log page's query (the first of its that reads validation losses)
     let start = try #require(readme.range(of: "```sql\nSELECT e.name AS experiment"))
     let end = try #require(readme.range(of: "```", range: start.upperBound..<readme.endIndex))
     let sql = String(readme[readme.index(start.lowerBound, offsetBy: 7)..<end.lowerBound])

@@ -93,8 +93,9 @@ private let tinyProbe = """
     #expect(first.stdout.contains("ρ ="))
     #expect(FileManager.default.fileExists(atPath: folder.path("runs/tiny-prompts/report.html")))
 
-    // the README's query (on this experiment) recomputes the report's per-task statistics
-    let readme = try String(contentsOf: packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+    // docs/prompt-sensitivity.md's query (on this experiment) recomputes the report's per-task statistics
+    let readme = try String(
+      contentsOf: packageRoot.appendingPathComponent("docs/prompt-sensitivity.md"), encoding: .utf8)
     let start = try #require(readme.range(of: "SELECT r.label AS model, m.name AS evaluation"))
     let end = try #require(readme.range(of: ";", range: start.upperBound..<readme.endIndex))
     let query = String(readme[start.lowerBound..<end.upperBound])

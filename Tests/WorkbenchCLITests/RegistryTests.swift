@@ -18,6 +18,17 @@ import WorkbenchTestSupport
     #expect(listed == folders)
   }
 
+  /// Every plugin's config is one declaration per key: documentation, decoding, encoding and the
+  /// sweepable set come from it, and no stored property is left out of it.
+  @Test func everyPluginDeclaresItsConfigKeyByKey() {
+    for plugin in ExperimentRegistry.plugins {
+      #expect(plugin.configDeclarationProblems.isEmpty, "\(plugin.id): \(plugin.configDeclarationProblems)")
+      let paths = plugin.configKeys.map(\.path)
+      #expect(Set(paths).count == paths.count, "\(plugin.id) documents a key twice")
+      #expect(plugin.configKeys.allSatisfy { !$0.help.isEmpty && !$0.type.isEmpty }, "\(plugin.id)")
+    }
+  }
+
   @Test func pluginIDsAreUnique() {
     let ids = ExperimentRegistry.plugins.map(\.id)
     #expect(Set(ids).count == ids.count)

@@ -27,7 +27,7 @@ struct CountingPlugin: ExperimentPlugin {
   func execute(_ run: RunSpec<Config>, context: RunContext) throws -> RunSummary {
     Self.executions.withLock { $0 += 1 }
     for step in 1...run.config.steps {
-      try context.log("loss", step: step, value: 1 / Double(step), tokens: step * 10)
+      try context.log(MetricName("loss"), step: step, value: 1 / Double(step), tokens: step * 10)
     }
     if run.config.fail == true { throw CocoaError(.featureUnsupported) }
     try context.writeArtifact(kind: "note", name: "note.txt", data: Data("seed \(run.seed)".utf8))

@@ -3,9 +3,9 @@ import WorkbenchKit
 
 /// The config of a curve sweep: a synthetic loss surface `L(N, D) = E + A/N^alpha + B/D^beta`,
 /// "trained" step by step with seeded multiplicative noise.
-public struct CurveSweepConfig: Codable, Sendable, Equatable {
+public struct CurveSweepConfig: ConfigSection, Equatable {
   /// The law's constants. The defaults are Hoffmann et al. (2022)'s fitted Chinchilla values.
-  public struct Law: Codable, Sendable, Equatable {
+  public struct Law: ConfigSection, Equatable {
     public var E = 1.69
     public var A = 406.4
     public var alpha = 0.34
@@ -14,14 +14,14 @@ public struct CurveSweepConfig: Codable, Sendable, Equatable {
 
     public init() {}
 
-    public init(from decoder: any Decoder) throws {
-      let c = try decoder.container(keyedBy: CodingKeys.self)
-      let d = Law()
-      E = try c.decodeIfPresent(Double.self, forKey: .E) ?? d.E
-      A = try c.decodeIfPresent(Double.self, forKey: .A) ?? d.A
-      alpha = try c.decodeIfPresent(Double.self, forKey: .alpha) ?? d.alpha
-      B = try c.decodeIfPresent(Double.self, forKey: .B) ?? d.B
-      beta = try c.decodeIfPresent(Double.self, forKey: .beta) ?? d.beta
+    public static var fields: [ConfigField<Self>] {
+      [
+        .key("E", \.E, "irreducible loss (Hoffmann et al. 2022)"),
+        .key("A", \.A, "size coefficient"),
+        .key("alpha", \.alpha, "size exponent"),
+        .key("B", \.B, "data coefficient"),
+        .key("beta", \.beta, "data exponent"),
+      ]
     }
 
     /// The noiseless loss of a model of `N` parameters after `D` tokens.
@@ -29,38 +29,33 @@ public struct CurveSweepConfig: Codable, Sendable, Equatable {
   }
 
   /// Model size N (non-embedding parameters); a list sweeps over sizes.
-  public var size: Int
+  public var size = 0
   /// Training steps per run.
-  public var steps: Int
+  public var steps = 200
   /// Tokens per step, so D = steps × batch_tokens.
-  public var batchTokens: Int
+  public var batchTokens = 1024
   /// Log the validation loss every this many steps.
-  public var evalEvery: Int
+  public var evalEvery = 20
   /// Standard deviation of the multiplicative log-normal noise on each logged loss.
-  public var noise: Double
-  public var law: Law
+  public var noise = 0.01
+  public var law = Law()
   /// Milliseconds each step sleeps, to imitate real work.
-  public var stepMilliseconds: Double
+  public var stepMilliseconds = 0.0
   /// Make the run fail at this step (to try retries and `--rerun`); null for never.
   public var failAtStep: Int?
 
-  enum CodingKeys: String, CodingKey {
-    case size, steps, law, noise
-    case batchTokens = "batch_tokens"
-    case evalEvery = "eval_every"
-    case stepMilliseconds = "step_ms"
-    case failAtStep = "fail_at_step"
-  }
+  public init() {}
 
-  public init(from decoder: any Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    size = try c.decode(Int.self, forKey: .size)
-    steps = try c.decodeIfPresent(Int.self, forKey: .steps) ?? 200
-    batchTokens = try c.decodeIfPresent(Int.self, forKey: .batchTokens) ?? 1024
-    evalEvery = try c.decodeIfPresent(Int.self, forKey: .evalEvery) ?? 20
-    noise = try c.decodeIfPresent(Double.self, forKey: .noise) ?? 0.01
-    law = try c.decodeIfPresent(Law.self, forKey: .law) ?? Law()
-    stepMilliseconds = try c.decodeIfPresent(Double.self, forKey: .stepMilliseconds) ?? 0
-    failAtStep = try c.decodeIfPresent(Int.self, forKey: .failAtStep)
+  public static var fields: [ConfigField<Self>] {
+    [
+      .required("size", \.size, sweepable: true, "model size N; a list sweeps over sizes"),
+      .key("steps", \.steps, sweepable: true, "training steps per run"),
+      .key("batch_tokens", \.batchTokens, sweepable: true, "tokens per step (D = steps × batch_tokens)"),
+      .key("eval_every", \.evalEvery, "log val_loss every this many steps"),
+      .key("noise", \.noise, sweepable: true, "std of log-normal noise on each logged loss"),
+      .section("law", \.law),
+      .key("step_ms", \.stepMilliseconds, "milliseconds each step sleeps, to imitate work"),
+      .optional("fail_at_step", \.failAtStep, "make runs fail at this step (to try retries)"),
+    ]
   }
 }

@@ -13,20 +13,6 @@ public struct CurveSweepPlugin: ExperimentPlugin {
   public static let id = "curve-sweep"
   public static let version = "1"
   public static let summary = "Fits L(N) = E + A/N^alpha to noisy learning curves of a known law (plugin example)"
-  public static let configKeys = [
-    ConfigKey("size", "int", sweepable: true, "model size N; a list sweeps over sizes"),
-    ConfigKey("steps", "int", default: "200", sweepable: true, "training steps per run"),
-    ConfigKey("batch_tokens", "int", default: "1024", sweepable: true, "tokens per step (D = steps × batch_tokens)"),
-    ConfigKey("eval_every", "int", default: "20", "log val_loss every this many steps"),
-    ConfigKey("noise", "float", default: "0.01", sweepable: true, "std of log-normal noise on each logged loss"),
-    ConfigKey("law.E", "float", default: "1.69", "irreducible loss (Hoffmann et al. 2022)"),
-    ConfigKey("law.A", "float", default: "406.4", "size coefficient"),
-    ConfigKey("law.alpha", "float", default: "0.34", "size exponent"),
-    ConfigKey("law.B", "float", default: "410.7", "data coefficient"),
-    ConfigKey("law.beta", "float", default: "0.28", "data exponent"),
-    ConfigKey("step_ms", "float", default: "0", "milliseconds each step sleeps, to imitate work"),
-    ConfigKey("fail_at_step", "int", default: "null", "make runs fail at this step (to try retries)"),
-  ]
 
   public init() {}
 
@@ -62,10 +48,10 @@ public struct CurveSweepPlugin: ExperimentPlugin {
       let flops = 6 * N * Double(tokens)
       let clean = config.law.loss(N: N, D: Double(tokens))
       lastTrain = clean * exp(config.noise * noise.nextGaussian())
-      try context.log("train_loss", step: step, value: lastTrain, tokens: tokens, flops: flops)
+      try context.log(.trainLoss, step: step, value: lastTrain, tokens: tokens, flops: flops)
       if step % config.evalEvery == 0 || step == config.steps {
         lastVal = clean * exp(config.noise / 4 * noise.nextGaussian())
-        try context.log("val_loss", step: step, value: lastVal, tokens: tokens, flops: flops)
+        try context.log(.valLoss, step: step, value: lastVal, tokens: tokens, flops: flops)
       }
       if config.stepMilliseconds > 0 { usleep(useconds_t(config.stepMilliseconds * 1000)) }
       let elapsed = Date().timeIntervalSince(started)

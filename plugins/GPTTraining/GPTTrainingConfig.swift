@@ -3,68 +3,83 @@ import WorkbenchLM
 
 /// The config of a `gpt-train` experiment: a model (a list sweeps over shapes), data, training
 /// and evaluation settings.
-public struct GPTTrainingConfig: Codable, Sendable, Equatable {
-  public var model: GPTConfig
-  public var data: DataSettings
-  public var training: TrainingSettings
-  public var evaluation: EvaluationSettings
+public struct GPTTrainingConfig: ConfigSection, Equatable {
+  public var model = GPTConfig(layers: 1, width: 8, heads: 1, context: 8)
+  public var data = DataSettings()
+  public var training = TrainingSettings()
+  public var evaluation = EvaluationSettings()
   /// Save a checkpoint every this many steps (0: only at the end and when interrupted).
-  public var checkpointEvery: Int
+  public var checkpointEvery = 0
 
-  enum CodingKeys: String, CodingKey {
-    case model, data, training, evaluation
-    case checkpointEvery = "checkpoint_every"
-  }
+  public init() {}
 
-  public init(from decoder: any Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    model = try c.decode(GPTConfig.self, forKey: .model)
-    data = try c.decodeIfPresent(DataSettings.self, forKey: .data) ?? DataSettings()
-    training = try c.decode(TrainingSettings.self, forKey: .training)
-    evaluation = try c.decodeIfPresent(EvaluationSettings.self, forKey: .evaluation) ?? EvaluationSettings()
-    checkpointEvery = try c.decodeIfPresent(Int.self, forKey: .checkpointEvery) ?? 0
+  public static var fields: [ConfigField<Self>] {
+    [
+      .required(
+        "model", \.model, type: "{n_layer, d_model, n_head, ctx}", sweepable: true,
+        "model shape; a list sweeps over shapes"),
+      .section("data", \.data),
+      .section("training", \.training, required: true),
+      .section("evaluation", \.evaluation),
+      .key("checkpoint_every", \.checkpointEvery, "checkpoint interval in steps (0: end and interrupts)"),
+    ]
   }
 }
 
 /// Where the text comes from: files (default GCIDE) or a built-in seeded Markov chain.
-public struct DataSettings: Codable, Sendable, Equatable {
+public struct DataSettings: ConfigSection, Equatable {
   /// Files or globs, plain or gzip/dictzip, concatenated in order.
-  public var corpus: [String]?
+  public var corpus: Paths?
   public var synthetic: SyntheticSettings?
 
   public init() {}
 
-  enum CodingKeys: String, CodingKey { case corpus, synthetic }
-
-  public init(from decoder: any Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    if let one = try? c.decodeIfPresent(String.self, forKey: .corpus) {
-      corpus = [one]
-    } else {
-      corpus = try c.decodeIfPresent([String].self, forKey: .corpus)
-    }
-    synthetic = try c.decodeIfPresent(SyntheticSettings.self, forKey: .synthetic)
+  public static var fields: [ConfigField<Self>] {
+    [
+      .optional(
+        "corpus", \.corpus, type: "path or [paths]", default: TextCorpus.gcidePath,
+        "text files or globs, plain or .gz/.dz"),
+      .optionalSection("synthetic", \.synthetic),
+    ]
   }
 
   /// The files to read, GCIDE when nothing is named.
-  public var files: [String] { corpus ?? [TextCorpus.gcidePath] }
+  public var files: [String] { corpus?.paths ?? [TextCorpus.gcidePath] }
 }
 
-/// An order-1 Markov chain text with an exact entropy rate (see `MarkovCorpus`).
-public struct SyntheticSettings: Codable, Sendable, Equatable {
-  public var alphabet: Int
-  public var concentration: Double
-  public var bytes: Int
-  public var seed: Int
+/// One path or a list of them (written as a list).
+public struct Paths: Codable, Sendable, Equatable {
+  public var paths: [String]
 
-  enum CodingKeys: String, CodingKey { case alphabet, concentration, bytes, seed }
+  public init(_ paths: [String]) { self.paths = paths }
 
   public init(from decoder: any Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    alphabet = try c.decodeIfPresent(Int.self, forKey: .alphabet) ?? 16
-    concentration = try c.decodeIfPresent(Double.self, forKey: .concentration) ?? 0.3
-    bytes = try c.decodeIfPresent(Int.self, forKey: .bytes) ?? 4_000_000
-    seed = try c.decodeIfPresent(Int.self, forKey: .seed) ?? 0
+    let c = try decoder.singleValueContainer()
+    if let one = try? c.decode(String.self) { paths = [one] } else { paths = try c.decode([String].self) }
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.singleValueContainer()
+    try c.encode(paths)
+  }
+}
+
+/// An order-1 Markov chain text with an exact entropy rate (see `MarkovCorpus`), instead of files.
+public struct SyntheticSettings: ConfigSection, Equatable {
+  public var alphabet = 16
+  public var concentration = 0.3
+  public var bytes = 4_000_000
+  public var seed = 0
+
+  public init() {}
+
+  public static var fields: [ConfigField<Self>] {
+    [
+      .key("alphabet", \.alphabet, "with synthetic text: symbols of the chain"),
+      .key("concentration", \.concentration, "with synthetic text: Dirichlet concentration of each row"),
+      .key("bytes", \.bytes, "with synthetic text: length"),
+      .key("seed", \.seed, "with synthetic text: the chain's seed"),
+    ]
   }
 }
 
@@ -95,68 +110,55 @@ public enum LearningRate: Codable, Sendable, Equatable {
 
 public enum ScheduleKind: String, ConfigChoice { case constant, cosine }
 
-public struct TrainingSettings: Codable, Sendable, Equatable {
-  public var batch: Int
+public struct TrainingSettings: ConfigSection, Equatable {
+  public var batch = 0
   /// The token budget; steps = ⌈tokens / (batch·ctx)⌉. Give this or `steps`.
   public var tokens: Int?
   public var steps: Int?
-  public var lr: LearningRate
-  public var schedule: ScheduleKind
-  public var warmupSteps: Int
-  public var minLRRatio: Double
-  public var weightDecay: Double
+  public var lr = LearningRate.fixed(1e-3)
+  public var schedule = ScheduleKind.cosine
+  public var warmupSteps = 0
+  public var minLRRatio = 0.1
+  public var weightDecay = 0.1
   /// Clip the global gradient norm to this; 0 turns clipping off.
-  public var gradClip: Double
-  public var logEvery: Int
+  public var gradClip = 1.0
+  public var logEvery = 10
 
-  enum CodingKeys: String, CodingKey {
-    case batch, tokens, steps, lr, schedule
-    case warmupSteps = "warmup_steps"
-    case minLRRatio = "min_lr_ratio"
-    case weightDecay = "weight_decay"
-    case gradClip = "grad_clip"
-    case logEvery = "log_every"
-  }
+  public init() {}
 
-  public init(from decoder: any Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    batch = try c.decode(Int.self, forKey: .batch)
-    tokens = try c.decodeIfPresent(Int.self, forKey: .tokens)
-    steps = try c.decodeIfPresent(Int.self, forKey: .steps)
-    lr = try c.decodeIfPresent(LearningRate.self, forKey: .lr) ?? .fixed(1e-3)
-    schedule = try c.decodeIfPresent(ScheduleKind.self, forKey: .schedule) ?? .cosine
-    warmupSteps = try c.decodeIfPresent(Int.self, forKey: .warmupSteps) ?? 0
-    minLRRatio = try c.decodeIfPresent(Double.self, forKey: .minLRRatio) ?? 0.1
-    weightDecay = try c.decodeIfPresent(Double.self, forKey: .weightDecay) ?? 0.1
-    gradClip = try c.decodeIfPresent(Double.self, forKey: .gradClip) ?? 1.0
-    logEvery = try c.decodeIfPresent(Int.self, forKey: .logEvery) ?? 10
+  public static var fields: [ConfigField<Self>] {
+    [
+      .required("batch", \.batch, sweepable: true, "sequences per step"),
+      .optional("tokens", \.tokens, sweepable: true, default: "or steps", "token budget (or training.steps)"),
+      .optional("steps", \.steps, sweepable: true, default: "or tokens", "optimizer steps (or training.tokens)"),
+      .key("lr", \.lr, type: "float | kaplan", sweepable: true, "peak learning rate, or Kaplan's LR(N)"),
+      .key("schedule", \.schedule, "learning-rate schedule"),
+      .key("warmup_steps", \.warmupSteps, "linear warm-up steps"),
+      .key("min_lr_ratio", \.minLRRatio, "cosine floor as a fraction of the peak"),
+      .key("weight_decay", \.weightDecay, "AdamW decay on matrices and embeddings"),
+      .key("grad_clip", \.gradClip, "global gradient-norm clip; 0 = off"),
+      .key("log_every", \.logEvery, "training-loss logging interval, in steps"),
+    ]
   }
 }
 
-public struct EvaluationSettings: Codable, Sendable, Equatable {
+public struct EvaluationSettings: ConfigSection, Equatable {
   /// Validation loss every this many steps (0: only after the last).
-  public var every: Int
+  public var every = 0
   /// Fixed validation windows.
-  public var windows: Int
-  public var seed: Int
+  public var windows = 32
+  public var seed = 0
   /// Also score the whole validation part at the end.
-  public var full: Bool
+  public var full = false
 
-  public init() {
-    every = 0
-    windows = 32
-    seed = 0
-    full = false
-  }
+  public init() {}
 
-  enum CodingKeys: String, CodingKey { case every, windows, seed, full }
-
-  public init(from decoder: any Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    let d = EvaluationSettings()
-    every = try c.decodeIfPresent(Int.self, forKey: .every) ?? d.every
-    windows = try c.decodeIfPresent(Int.self, forKey: .windows) ?? d.windows
-    seed = try c.decodeIfPresent(Int.self, forKey: .seed) ?? d.seed
-    full = try c.decodeIfPresent(Bool.self, forKey: .full) ?? d.full
+  public static var fields: [ConfigField<Self>] {
+    [
+      .key("every", \.every, "validation interval in steps (0: at the end)"),
+      .key("windows", \.windows, "fixed validation windows"),
+      .key("seed", \.seed, "seed of the validation windows"),
+      .key("full", \.full, "also score the whole validation part at the end"),
+    ]
   }
 }

@@ -15,28 +15,6 @@ public struct GPTTrainingPlugin: ExperimentPlugin {
   public static let id = "gpt-train"
   public static let version = "1"
   public static let summary = "Trains GPT models on a corpus (one run per grid point); checkpoints for generate"
-  public static let configKeys = [
-    ConfigKey("model", "{n_layer, d_model, n_head, ctx}", sweepable: true, "model shape; a list sweeps over shapes"),
-    ConfigKey("data.corpus", "path or [paths]", default: TextCorpus.gcidePath, "text files or globs, plain or .gz/.dz"),
-    ConfigKey(
-      "data.synthetic", "{alphabet, concentration, bytes, seed}", "a Markov-chain text with known entropy instead"),
-    ConfigKey("training.batch", "int", sweepable: true, "sequences per step"),
-    ConfigKey("training.tokens", "int", sweepable: true, "token budget (or training.steps)"),
-    ConfigKey("training.steps", "int", sweepable: true, "optimizer steps (or training.tokens)"),
-    ConfigKey(
-      "training.lr", "float | kaplan", default: "1e-3", sweepable: true, "peak learning rate, or Kaplan's LR(N)"),
-    ConfigKey("training.schedule", "constant | cosine", default: "cosine", "learning-rate schedule"),
-    ConfigKey("training.warmup_steps", "int", default: "0", "linear warm-up steps"),
-    ConfigKey("training.min_lr_ratio", "float", default: "0.1", "cosine floor as a fraction of the peak"),
-    ConfigKey("training.weight_decay", "float", default: "0.1", "AdamW decay on matrices and embeddings"),
-    ConfigKey("training.grad_clip", "float", default: "1.0", "global gradient-norm clip; 0 = off"),
-    ConfigKey("training.log_every", "int", default: "10", "training-loss logging interval, in steps"),
-    ConfigKey("evaluation.every", "int", default: "0", "validation interval in steps (0: at the end)"),
-    ConfigKey("evaluation.windows", "int", default: "32", "fixed validation windows"),
-    ConfigKey("evaluation.seed", "int", default: "0", "seed of the validation windows"),
-    ConfigKey("evaluation.full", "bool", default: "false", "also score the whole validation part at the end"),
-    ConfigKey("checkpoint_every", "int", default: "0", "checkpoint interval in steps (0: end and interrupts)"),
-  ]
 
   public init() {}
 
@@ -139,8 +117,8 @@ public struct GPTTrainingPlugin: ExperimentPlugin {
       try context.discardMetrics(after: trainer.step)
     } else {
       for (name, value) in [
-        ("n_kaplan", Double(model.kaplanParameters)), ("flops_per_token_6n", model.flopsPerToken6N),
-        ("flops_per_token_exact", model.flopsPerTokenExact), ("learning_rate_peak", peak),
+        (MetricName.kaplanParameters, Double(model.kaplanParameters)), (.flopsPerToken6N, model.flopsPerToken6N),
+        (.flopsPerTokenExact, model.flopsPerTokenExact), (.peakLearningRate, peak),
       ] {
         try context.log(name, step: 0, value: value)
       }
@@ -154,12 +132,12 @@ public struct GPTTrainingPlugin: ExperimentPlugin {
         switch event {
         case .trainLoss(let step, let loss, let tokens):
           lastTrain = loss
-          try context.log("train_loss", step: step, value: loss, tokens: tokens, flops: flopsPerToken * Double(tokens))
+          try context.log(.trainLoss, step: step, value: loss, tokens: tokens, flops: flopsPerToken * Double(tokens))
         case .validationLoss(let step, let loss, let tokens):
           lastValidation = loss
           let flops = flopsPerToken * Double(tokens)
-          try context.log("val_loss", step: step, value: loss, tokens: tokens, flops: flops)
-          try context.log("val_bits_per_byte", step: step, value: loss / log(2), tokens: tokens, flops: flops)
+          try context.log(.valLoss, step: step, value: loss, tokens: tokens, flops: flops)
+          try context.log(.valBitsPerByte, step: step, value: loss / log(2), tokens: tokens, flops: flops)
         case .progress(let step, let steps, let loss, let rate):
           try context.checkCancellation()
           context.progress(step: step, of: steps, loss: loss, tokensPerSecond: rate > 0 ? rate : nil)
@@ -177,11 +155,11 @@ public struct GPTTrainingPlugin: ExperimentPlugin {
           N: Int64(N), NTotal: Int64(model.totalParameters), D: Int64(trainer.tokens),
           C: flopsPerToken * Double(trainer.tokens), finalTrainLoss: lastTrain, finalValLoss: lastValidation))
     }
-    try context.log("tokens_per_second", step: result.steps, value: result.tokensPerSecond, tokens: result.tokens)
+    try context.log(.tokensPerSecond, step: result.steps, value: result.tokensPerSecond, tokens: result.tokens)
     if config.evaluation.full {
       let full = try trainer.fullValidationLoss()
-      try context.log("val_loss_full", step: result.steps, value: full, tokens: result.tokens)
-      try context.log("val_bits_per_byte_full", step: result.steps, value: full / log(2), tokens: result.tokens)
+      try context.log(.valLossFull, step: result.steps, value: full, tokens: result.tokens)
+      try context.log(.valBitsPerByteFull, step: result.steps, value: full / log(2), tokens: result.tokens)
     }
     try context.recordArtifact(kind: "checkpoint", url: checkpoint)
     return RunSummary(

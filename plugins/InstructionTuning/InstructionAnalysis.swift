@@ -31,7 +31,7 @@ struct InstructionAnalysis {
     let baselines: [String: Double]  // "name tier" → exact match ×100
   }
 
-  func value(_ run: RunRecord, _ name: String) throws -> Double? { try context.metrics(of: run, name).last?.value }
+  func value(_ run: RunRecord, _ name: MetricName) throws -> Double? { try context.metrics(of: run, name).last?.value }
 
   func points() throws -> [Point] {
     try runs.map { run in

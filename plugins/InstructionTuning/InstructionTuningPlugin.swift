@@ -21,53 +21,6 @@ public struct InstructionTuningPlugin: ExperimentPlugin {
   public static let version = InstructionTuning.version
   public static let summary =
     "Instruction tuning on I distinct instructions; generalisation to unseen ones vs I and size"
-  public static let configKeys = [
-    ConfigKey(
-      "model", "{n_layer, d_model, n_head, seeds}", sweepable: true,
-      "model shape (seeds: runs of it, default 1); a list sweeps over shapes"),
-    ConfigKey("instructions", "int", sweepable: true, "I: distinct seen instructions to tune on (0: the base model)"),
-    ConfigKey("subset_seed", "int", default: "0", sweepable: true, "which I instructions (nested for one seed)"),
-    ConfigKey("suite_seed", "int", default: "0", "the task suite's seed (split, demonstrations)"),
-    ConfigKey("pretraining.steps", "int", default: "300", "base-model language-modelling steps"),
-    ConfigKey("pretraining.batch", "int", default: "32", "rows per pretraining step"),
-    ConfigKey("pretraining.lr", "float", default: "3e-3", "pretraining peak learning rate (cosine)"),
-    ConfigKey("pretraining.seed", "int", default: "0", "the base model's seed (runs of any seed share the base)"),
-    ConfigKey(
-      "pretraining.from_run", "run key", "a finished run (key, prefix or id) whose model is the base; no pretraining"),
-    ConfigKey("finetuning.steps", "int", default: "1000", "tuning steps, the same for every I"),
-    ConfigKey("finetuning.batch", "int", default: "32", "rows of packed examples per tuning step"),
-    ConfigKey("finetuning.lr", "float", default: "2e-3", "tuning peak learning rate (cosine)"),
-    ConfigKey("finetuning.warmup_steps", "int", default: "50", "linear warm-up steps"),
-    ConfigKey(
-      "finetuning.instances_per_task", "int", default: "0", sweepable: true,
-      "distinct training instances per instruction (0: fresh every draw)"),
-    ConfigKey("finetuning.encodings", "[def|pos|def+pos|def+pos+neg|def+pos+expl]", default: "[def]", "the mixture"),
-    ConfigKey("evaluation.instances", "int", default: "2", "test instances per instruction"),
-    ConfigKey("evaluation.tasks_per_family", "int", default: "24", "test instructions per family and tier"),
-    ConfigKey(
-      "evaluation.validation_per_family", "int", default: "12",
-      "validation instructions per family for choosing the checkpoint (0: the last)"),
-    ConfigKey("evaluation.validate_every", "int", default: "steps/4", "tuning steps between validations"),
-    ConfigKey("evaluation.encoding", "def|pos|def+pos|…", default: "def", "the evaluation prompt layout"),
-    ConfigKey("evaluation.max_tokens", "int", default: "16", "longest answer, in words"),
-    ConfigKey("ablation.model", "{n_layer, d_model, n_head}", "the shape the ablation runs at"),
-    ConfigKey("ablation.instructions", "int", "the I the ablation runs at"),
-    ConfigKey("ablation.encodings", "[def|pos|def+pos|…]", "one more run per encoding, tuned and evaluated in it"),
-    ConfigKey(
-      "tasks.source", "suite|sni", default: "suite",
-      "the generated suite, or Super-NaturalInstructions (I: training tasks of the split)"),
-    ConfigKey("tasks.path", "folder", "with sni: a natural-instructions checkout (tasks/, splits/)"),
-    ConfigKey("tasks.split", "name", default: "default", "with sni: splits/<name>/{train,test}_tasks.txt"),
-    ConfigKey(
-      "tasks.languages", "english|all", default: "english", "with sni: the default track's English tasks, or all"),
-    ConfigKey(
-      "tasks.max_instances_per_task", "int", default: "100", "with sni: tuning instances per task (a seeded sample)"),
-    ConfigKey("tasks.test_instances", "int", default: "100", "with sni: the first instances of each test task"),
-    ConfigKey("tasks.test_tasks", "int", default: "0", "with sni: test tasks in the split's order (0: all)"),
-    ConfigKey("tasks.context", "int", default: "512", "with sni: tokens per row (long prompts lose their middle)"),
-    ConfigKey("tokenizer.kind", "bpe|byte", default: "bpe", "with sni: byte-level BPE trained on the training tasks"),
-    ConfigKey("tokenizer.vocab", "int", default: "2048", "with sni: the BPE vocabulary (257 + merges)"),
-  ]
 
   public init() {}
 
@@ -163,9 +116,9 @@ public struct InstructionTuningPlugin: ExperimentPlugin {
   /// Logs the mean exact match, ROUGE-L and task-metric score (×100) of `predictions` under
   /// `prefix`, and with `detail` the same per category and per task.
   static func logScores(
-    _ predictions: [InstructionPrediction], prefix: String, step: Int, context: RunContext, detail: Bool
+    _ predictions: [InstructionPrediction], prefix: MetricName, step: Int, context: RunContext, detail: Bool
   ) throws {
-    func log(_ name: String, _ group: [InstructionPrediction]) throws {
+    func log(_ name: MetricName, _ group: [InstructionPrediction]) throws {
       guard !group.isEmpty else { return }
       let n = Double(group.count)
       if name == prefix { try context.log(InstructionMetricName.answers(name), step: step, value: n) }
@@ -177,11 +130,14 @@ public struct InstructionTuningPlugin: ExperimentPlugin {
     try log(prefix, predictions)
     guard detail else { return }
     for category in TaskCategory.allCases {
-      try log("\(prefix).category.\(category.rawValue)", predictions.filter { $0.task.category == category })
+      try log(
+        prefix.appending("category").appending(category.rawValue), predictions.filter { $0.task.category == category })
     }
     var byTask: [String: [InstructionPrediction]] = [:]
     for p in predictions { byTask[p.task.name, default: []].append(p) }
-    for (task, group) in byTask.sorted(by: { $0.key < $1.key }) { try log("\(prefix).task.\(task)", group) }
+    for (task, group) in byTask.sorted(by: { $0.key < $1.key }) {
+      try log(prefix.appending("task").appending(task), group)
+    }
   }
 
   public func analyze(_ runs: [FinishedRun<Config>], context: AnalysisContext) throws {

@@ -32,8 +32,8 @@ struct SNIAnalysis {
       var baselines: [String: Double] = [:]
       var categories: [String: Double] = [:]
       for metric in try context.metrics(of: run.record) {
-        let name = metric.name
-        if let score = InstructionMetricName.sniScores.first(where: { name == "\(prefix).\($0)" }) {
+        let name = MetricName(metric.name)
+        if let score = InstructionMetricName.sniScores.first(where: { name == prefix.appending($0) }) {
           scores[score] = metric.value
         }
         for b in InstructionMetricName.sniBaselines {
@@ -41,8 +41,9 @@ struct SNIAnalysis {
             baselines["\(b) \(score)"] = metric.value
           }
         }
-        if name.hasPrefix("\(prefix).category.") {
-          let rest = name.dropFirst("\(prefix).category.".count)
+        let category = prefix.appending("category").name + "."
+        if name.name.hasPrefix(category) {
+          let rest = name.name.dropFirst(category.count)
           if let dot = rest.lastIndex(of: ".") {
             categories["\(rest[..<dot]) \(rest[rest.index(after: dot)...])"] = metric.value
           }

@@ -18,13 +18,13 @@ struct PromptSensitivityAnalysis {
   /// One probed model's evaluations: metric name → values by step (variant index).
   struct Probe {
     let run: FinishedRun<PromptSensitivityConfig>
-    let values: [String: [Int: Double]]
+    let values: [MetricName: [Int: Double]]
     var config: PromptSensitivityConfig { run.config }
     var model: String { "L\(config.model.layers) d\(config.model.width)" }
     var name: String { "\(model) \(config.tuning.rawValue)" }
 
     /// max − min over the variants of one metric (nil when fewer than two were evaluated).
-    func spread(_ metric: String) -> Double? {
+    func spread(_ metric: MetricName) -> Double? {
       guard let v = values[metric], v.count >= 2 else { return nil }
       return v.values.max()! - v.values.min()!
     }
@@ -36,9 +36,9 @@ struct PromptSensitivityAnalysis {
     }
 
     /// Median over tasks of the spread over formats of `score` at `k`, per demonstration set.
-    func formatSpreads(_ score: String, k: Int) -> [Double] {
+    func formatSpreads(_ score: PromptScore, k: Int) -> [Double] {
       (0..<config.probe.selectionSeeds).compactMap { s in
-        medianOverTasks { spread("format.\($0).k\(k).seed\(s).\(score)") }
+        medianOverTasks { spread(.formatAxis($0, k: k, seed: s).score(score)) }
       }
     }
 
@@ -53,13 +53,13 @@ struct PromptSensitivityAnalysis {
     }
 
     /// Mean score of each format (over tasks, k and demonstration sets).
-    func perFormatScore(_ score: String = "score") -> [Double] {
+    func perFormatScore(_ score: PromptScore = .score) -> [Double] {
       (0..<config.probe.formats).map { f in
         var v: [Double] = []
         for task in config.probe.tasks {
           for k in config.probe.shots {
             for s in 0..<config.probe.selectionSeeds {
-              if let x = values["format.\(task).k\(k).seed\(s).\(score)"]?[f] { v.append(x) }
+              if let x = values[.formatAxis(task, k: k, seed: s).score(score)]?[f] { v.append(x) }
             }
           }
         }
@@ -71,8 +71,8 @@ struct PromptSensitivityAnalysis {
   func run() throws {
     guard !runs.isEmpty else { return }
     let probes = try runs.map { run in
-      var values: [String: [Int: Double]] = [:]
-      for m in try context.metrics(of: run.record) { values[m.name, default: [:]][Int(m.step)] = m.value }
+      var values: [MetricName: [Int: Double]] = [:]
+      for m in try context.metrics(of: run.record) { values[MetricName(m.name), default: [:]][Int(m.step)] = m.value }
       return Probe(run: run, values: values)
     }.sorted {
       ($0.config.model.width, $0.config.model.layers, $0.config.tuning.rawValue) < (
@@ -109,22 +109,24 @@ struct PromptSensitivityAnalysis {
         + pad("acc_norm", 15) + pad("order (k=\(p.orderShots))", 12) + "wording   (k = \(k0))")
     for probe in probes {
       let tkScore = probe.medianOverTasks { task in
-        let v = (0..<p.selectionSeeds).compactMap { probe.values["format.\(task).k\(k0).seed\($0).score"]?[0] }
+        let v = (0..<p.selectionSeeds).compactMap {
+          probe.values[MetricName.formatAxis(task, k: k0, seed: $0).score(.score)]?[0]
+        }
         return v.isEmpty ? nil : v.reduce(0, +) / Double(v.count)
       }
       out(
         pad(probe.model, 9) + pad(probe.config.tuning.rawValue, 10) + pad(f1(tkScore), 9)
-          + pad(interval(probe.formatSpreads("score", k: k0)), 15)
-          + pad(interval(probe.formatSpreads("calibrated", k: k0)), 15)
-          + pad(interval(probe.formatSpreads("acc_norm", k: k0)), 15)
-          + pad(f1(probe.medianOverTasks { probe.spread("order.\($0).score") }), 12)
-          + f1(probe.medianOverTasks { probe.spread("wording.\($0).score") }))
+          + pad(interval(probe.formatSpreads(.score, k: k0)), 15)
+          + pad(interval(probe.formatSpreads(.calibrated, k: k0)), 15)
+          + pad(interval(probe.formatSpreads(.accNorm, k: k0)), 15)
+          + pad(f1(probe.medianOverTasks { probe.spread(.orderAxis($0).score(.score)) }), 12)
+          + f1(probe.medianOverTasks { probe.spread(.wordingAxis($0).score(.score)) }))
     }
 
     out("format spread by k (median over tasks, mean ± 95% interval over demonstration sets):")
     out(pad("model", 9) + pad("tuning", 10) + p.shots.map { pad("k=\($0)", 15) }.joined())
     for probe in probes {
-      let cells = p.shots.map { pad(interval(probe.formatSpreads("score", k: $0)), 15) }
+      let cells = p.shots.map { pad(interval(probe.formatSpreads(.score, k: $0)), 15) }
       out(pad(probe.model, 9) + pad(probe.config.tuning.rawValue, 10) + cells.joined())
     }
     out("spread over the \(p.selectionSeeds) demonstration sets in Tk-Instruct's layout by k (median over tasks):")
@@ -133,7 +135,9 @@ struct PromptSensitivityAnalysis {
         pad(
           f1(
             probe.medianOverTasks { task in
-              let v = (0..<p.selectionSeeds).compactMap { probe.values["format.\(task).k\(k).seed\($0).score"]?[0] }
+              let v = (0..<p.selectionSeeds).compactMap {
+                probe.values[MetricName.formatAxis(task, k: k, seed: $0).score(.score)]?[0]
+              }
               return v.count >= 2 ? v.max()! - v.min()! : nil
             }), 15)
       }
@@ -142,22 +146,22 @@ struct PromptSensitivityAnalysis {
 
     out("effects on the format spread by k (median over tasks, mean ± 95% interval over demonstration sets):")
     /// `a`'s format spread of `scoreA` minus `b`'s of `scoreB`, at each k.
-    func effect(_ a: Probe, _ scoreA: String, _ b: Probe, _ scoreB: String) -> String {
+    func effect(_ a: Probe, _ scoreA: PromptScore, _ b: Probe, _ scoreB: PromptScore) -> String {
       p.shots.map { k -> String in
         let d = a.spreadDifferences(
-          k: k, { a.spread("format.\($0).k\(k).seed\($1).\(scoreA)") },
-          { b.spread("format.\($0).k\(k).seed\($1).\(scoreB)") })
+          k: k, { a.spread(.formatAxis($0, k: k, seed: $1).score(scoreA)) },
+          { b.spread(.formatAxis($0, k: k, seed: $1).score(scoreB)) })
         return "k=\(k) \(interval(d))\(sign(d))"
       }.joined(separator: ", ")
     }
     for probe in probes {
-      out("  calibration, \(probe.name): uncalibrated − calibrated: " + effect(probe, "score", probe, "calibrated"))
+      out("  calibration, \(probe.name): uncalibrated − calibrated: " + effect(probe, .score, probe, .calibrated))
     }
     for model in probes.map(\.model).reduce(into: [String](), { if !$0.contains($1) { $0.append($1) } }) {
       guard let tuned = probes.first(where: { $0.model == model && $0.config.tuning == .tuned }),
         let augmented = probes.first(where: { $0.model == model && $0.config.tuning == .augmented })
       else { continue }
-      out("  format augmentation, \(model): single-format − augmented: " + effect(tuned, "score", augmented, "score"))
+      out("  format augmentation, \(model): single-format − augmented: " + effect(tuned, .score, augmented, .score))
     }
     out("  (* the interval excludes 0: a positive difference narrows the spread, a negative one widens it)")
 
@@ -179,12 +183,12 @@ struct PromptSensitivityAnalysis {
         var exhaustive: [Double] = []
         var calls: [Double] = []
         for task in p.tasks {
-          guard let s = probe.values["search.\(task).spread"]?[0],
-            let e = probe.spread("format.\(task).k\(k0).seed0.score")
+          guard let s = probe.values[.search(task, .spread)]?[0],
+            let e = probe.spread(MetricName.formatAxis(task, k: k0, seed: 0).score(.score))
           else { continue }
           found.append(s)
           exhaustive.append(e)
-          calls.append(probe.values["search.\(task).calls"]?[0] ?? .nan)
+          calls.append(probe.values[.search(task, .calls)]?[0] ?? .nan)
         }
         guard !found.isEmpty else { continue }
         let grid = Double(p.formats * p.instances)
@@ -228,7 +232,7 @@ struct PromptSensitivityAnalysis {
             (x + 0.5 * (Double($0.offset) / Double(formats.count) - 0.5), $0.element)
           },
           markers: true))
-      let cal = probe.perFormatScore("calibrated")
+      let cal = probe.perFormatScore(.calibrated)
       calibrated.series.append(
         .init(
           label: "\(i + 1): \(probe.name)", color: color,
@@ -238,17 +242,18 @@ struct PromptSensitivityAnalysis {
         .init(
           label: probe.name, color: color,
           points: p.shots.compactMap { k in
-            let v = probe.formatSpreads("score", k: k)
+            let v = probe.formatSpreads(.score, k: k)
             return v.isEmpty ? nil : (Double(k), v.reduce(0, +) / Double(v.count))
           }, line: true, markers: true))
     }
     // Per model and task: the statistics of the score over the formats at each k, for the first
-    // demonstration set (the README's query gives the same from the log).
+    // demonstration set (the query in docs/prompt-sensitivity.md gives the same from the log).
     var rows: [String] = []
     for probe in probes {
       for task in p.tasks {
         for k in p.shots {
-          guard let v = probe.values["format.\(task).k\(k).seed0.score"]?.values, !v.isEmpty else { continue }
+          guard let v = probe.values[MetricName.formatAxis(task, k: k, seed: 0).score(.score)]?.values, !v.isEmpty
+          else { continue }
           let values = Array(v)
           let mean = values.reduce(0, +) / Double(values.count)
           let sd = (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count)).squareRoot()
@@ -267,7 +272,7 @@ struct PromptSensitivityAnalysis {
       td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px}</style></head>
       <body><h1>Prompt sensitivity: accuracy across formats, demonstrations and order</h1>
       <p>Every number below is computed from the log's <code>format.*</code>, <code>order.*</code>,
-      <code>wording.*</code> and <code>search.*</code> metrics of this experiment (README, "Prompt sensitivity", gives the query).
+      <code>wording.*</code> and <code>search.*</code> metrics of this experiment (docs/prompt-sensitivity.md gives the query).
       Each dot is one format; its x position inside a model's band is the format's index.</p>
       \(strip.render(width: 900, height: 460))
       \(calibrated.render(width: 900, height: 460))

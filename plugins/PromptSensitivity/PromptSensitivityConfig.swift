@@ -4,15 +4,15 @@ import WorkbenchLM
 
 /// The config of a `prompt-sensitivity` experiment: one run per probed model (shape × how it was
 /// tuned), each evaluated under every prompt variation of `probe`.
-public struct PromptSensitivityConfig: Codable, Sendable, Equatable {
-  public var model: ModelShape
-  public var tuning: Tuning
+public struct PromptSensitivityConfig: ConfigSection, Equatable {
+  public var model = ModelShape(layers: 1, width: 8, heads: 1)
+  public var tuning = Tuning.tuned
   /// How the probed models are made: the instruction-tuning plugin's settings.
-  public var checkpoints: CheckpointRecipe
-  public var probe: ProbeSettings
+  public var checkpoints = CheckpointRecipe()
+  public var probe = ProbeSettings()
 
   /// Which model of a shape is probed.
-  public enum Tuning: String, Codable, Sendable, CaseIterable {
+  public enum Tuning: String, ConfigChoice {
     /// The pretrained model, not tuned (instruction tuning with I = 0).
     case base
     /// Tuned on I instructions in Tk-Instruct's layouts only (one format family).
@@ -21,14 +21,15 @@ public struct PromptSensitivityConfig: Codable, Sendable, Equatable {
     case augmented
   }
 
-  enum CodingKeys: String, CodingKey { case model, tuning, checkpoints, probe }
+  public init() {}
 
-  public init(from decoder: any Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    model = try c.decode(ModelShape.self, forKey: .model)
-    tuning = try c.decodeIfPresent(Tuning.self, forKey: .tuning) ?? .tuned
-    checkpoints = try c.decodeIfPresent(CheckpointRecipe.self, forKey: .checkpoints) ?? CheckpointRecipe()
-    probe = try c.decodeIfPresent(ProbeSettings.self, forKey: .probe) ?? ProbeSettings()
+  public static var fields: [ConfigField<Self>] {
+    [
+      .required("model", \.model, type: "{n_layer, d_model, n_head}", sweepable: true, "the probed model's shape"),
+      .key("tuning", \.tuning, sweepable: true, "which model of the shape"),
+      .section("checkpoints", \.checkpoints),
+      .section("probe", \.probe),
+    ]
   }
 
   /// The instruction-tuning run whose model this run probes: same settings, same seed, so a run
@@ -44,8 +45,8 @@ public struct PromptSensitivityConfig: Codable, Sendable, Equatable {
   }
 }
 
-/// The instruction-tuning settings of the probed models.
-public struct CheckpointRecipe: Codable, Sendable, Equatable {
+/// The instruction-tuning settings of the probed models (the instruction-tuning plugin's keys).
+public struct CheckpointRecipe: ConfigSection, Equatable {
   /// I, the distinct instructions of the tuned models.
   public var instructions = 4096
   public var subsetSeed = 0
@@ -58,28 +59,21 @@ public struct CheckpointRecipe: Codable, Sendable, Equatable {
 
   public init() {}
 
-  enum CodingKeys: String, CodingKey {
-    case instructions, pretraining, finetuning, evaluation
-    case subsetSeed = "subset_seed"
-    case suiteSeed = "suite_seed"
-    case formatAugmentation = "format_augmentation"
-  }
-
-  public init(from decoder: any Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    instructions = try c.decodeIfPresent(Int.self, forKey: .instructions) ?? 4096
-    subsetSeed = try c.decodeIfPresent(Int.self, forKey: .subsetSeed) ?? 0
-    suiteSeed = try c.decodeIfPresent(Int.self, forKey: .suiteSeed) ?? 0
-    pretraining = try c.decodeIfPresent(PretrainingSettings.self, forKey: .pretraining) ?? PretrainingSettings()
-    finetuning = try c.decodeIfPresent(FinetuningSettings.self, forKey: .finetuning) ?? FinetuningSettings()
-    evaluation =
-      try c.decodeIfPresent(InstructionEvaluationSettings.self, forKey: .evaluation) ?? InstructionEvaluationSettings()
-    formatAugmentation = try c.decodeIfPresent(Int.self, forKey: .formatAugmentation) ?? 40
+  public static var fields: [ConfigField<Self>] {
+    [
+      .key("instructions", \.instructions, "I, distinct instructions of the tuned models"),
+      .key("subset_seed", \.subsetSeed, "which I instructions"),
+      .key("suite_seed", \.suiteSeed, "the task suite's seed"),
+      .section("pretraining", \.pretraining),
+      .section("finetuning", \.finetuning),
+      .section("evaluation", \.evaluation),
+      .key("format_augmentation", \.formatAugmentation, "formats the augmented model is tuned on"),
+    ]
   }
 }
 
 /// The prompt variations every probed model is evaluated under.
-public struct ProbeSettings: Codable, Sendable, Equatable {
+public struct ProbeSettings: ConfigSection, Equatable {
   /// Classification tasks (names as `workbench tasks list` prints them).
   public var tasks = [
     "contains-sequence(x=m,y=j,z=d)", "contains-all(s1=h,s2=i,s3=j,s4=k)", "how-many-of(s1=d,s2=e,s3=j,s4=m)",
@@ -107,30 +101,22 @@ public struct ProbeSettings: Codable, Sendable, Equatable {
 
   public init() {}
 
-  enum CodingKeys: String, CodingKey {
-    case tasks, instances, formats, shots
-    case formatSeed = "format_seed"
-    case formatShots = "format_shots"
-    case selectionSeeds = "selection_seeds"
-    case orderShots = "order_shots"
-    case searchBudget = "search_budget"
-    case searchBatch = "search_batch"
-    case greedy
-  }
-
-  public init(from decoder: any Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    let d = ProbeSettings()
-    tasks = try c.decodeIfPresent([String].self, forKey: .tasks) ?? d.tasks
-    instances = try c.decodeIfPresent(Int.self, forKey: .instances) ?? d.instances
-    formats = try c.decodeIfPresent(Int.self, forKey: .formats) ?? d.formats
-    formatSeed = try c.decodeIfPresent(Int.self, forKey: .formatSeed) ?? d.formatSeed
-    formatShots = try c.decodeIfPresent(Int.self, forKey: .formatShots) ?? d.formatShots
-    shots = try c.decodeIfPresent([Int].self, forKey: .shots) ?? d.shots
-    selectionSeeds = try c.decodeIfPresent(Int.self, forKey: .selectionSeeds) ?? d.selectionSeeds
-    orderShots = try c.decodeIfPresent(Int.self, forKey: .orderShots) ?? d.orderShots
-    searchBudget = try c.decodeIfPresent(Int.self, forKey: .searchBudget) ?? d.searchBudget
-    searchBatch = try c.decodeIfPresent(Int.self, forKey: .searchBatch) ?? d.searchBatch
-    greedy = try c.decodeIfPresent(Bool.self, forKey: .greedy) ?? false
+  public static var fields: [ConfigField<Self>] {
+    [
+      .key(
+        "tasks", \.tasks, type: "[task]", default: "6 classification tasks", "tasks evaluated (`workbench tasks list`)"),
+      .key("instances", \.instances, "test instances per task, label-balanced"),
+      .key("formats", \.formats, "formats drawn from the grammar (the first: Tk-Instruct's)"),
+      .key("format_seed", \.formatSeed, "which formats"),
+      .key("format_shots", \.formatShots, "demonstrations in the wording axis and the search"),
+      .key("shots", \.shots, "k: every format is evaluated at each"),
+      .key("selection_seeds", \.selectionSeeds, "demonstration sets per k (each with every format)"),
+      .key("order_shots", \.orderShots, "demonstrations whose orders are all evaluated"),
+      .key(
+        "greedy", \.greedy,
+        "generation tasks: decode greedily for ROUGE-L too (else exact match from one teacher-forced pass)"),
+      .key("search_budget", \.searchBudget, "Thompson-sampling format search: calls per task"),
+      .key("search_batch", \.searchBatch, "instances per pull of the search"),
+    ]
   }
 }

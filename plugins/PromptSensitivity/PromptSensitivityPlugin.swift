@@ -21,30 +21,6 @@ public struct PromptSensitivityPlugin: ExperimentPlugin {
   public static let id = "prompt-sensitivity"
   public static let version = "1"
   public static let summary = "Accuracy across prompt formats, wording, shots and order, with calibration"
-  public static let configKeys = [
-    ConfigKey("model", "{n_layer, d_model, n_head}", sweepable: true, "the probed model's shape"),
-    ConfigKey("tuning", "base|tuned|augmented", default: "tuned", sweepable: true, "which model of the shape"),
-    ConfigKey("checkpoints.instructions", "int", default: "4096", "I, distinct instructions of the tuned models"),
-    ConfigKey("checkpoints.subset_seed", "int", default: "0", "which I instructions"),
-    ConfigKey("checkpoints.suite_seed", "int", default: "0", "the task suite's seed"),
-    ConfigKey("checkpoints.pretraining", "{steps, batch, lr}", "base-model pretraining (instruction-tuning keys)"),
-    ConfigKey("checkpoints.finetuning", "{steps, batch, lr, …}", "tuning (instruction-tuning keys)"),
-    ConfigKey("checkpoints.evaluation", "{instances, …}", "the tuning runs' own evaluation (part of their key)"),
-    ConfigKey("checkpoints.format_augmentation", "int", default: "40", "formats the augmented model is tuned on"),
-    ConfigKey("probe.tasks", "[task]", default: "6 classification tasks", "tasks evaluated (`workbench tasks list`)"),
-    ConfigKey("probe.instances", "int", default: "16", "test instances per task, label-balanced"),
-    ConfigKey("probe.formats", "int", default: "60", "formats drawn from the grammar (the first: Tk-Instruct's)"),
-    ConfigKey("probe.format_seed", "int", default: "0", "which formats"),
-    ConfigKey("probe.format_shots", "int", default: "2", "demonstrations in the wording axis and the search"),
-    ConfigKey("probe.shots", "[int]", default: "[0, 1, 2, 4, 8]", "k: every format is evaluated at each"),
-    ConfigKey("probe.selection_seeds", "int", default: "3", "demonstration sets per k (each with every format)"),
-    ConfigKey("probe.order_shots", "int", default: "4", "demonstrations whose orders are all evaluated"),
-    ConfigKey(
-      "probe.greedy", "bool", default: "false",
-      "generation tasks: decode greedily for ROUGE-L too (else exact match from one teacher-forced pass)"),
-    ConfigKey("probe.search_budget", "int", default: "480", "Thompson-sampling format search: calls per task"),
-    ConfigKey("probe.search_batch", "int", default: "8", "instances per pull of the search"),
-  ]
 
   public init() {}
 
@@ -137,31 +113,31 @@ public struct PromptSensitivityPlugin: ExperimentPlugin {
       /// Evaluates the variants that fit the context and logs each as `name` at its index:
       /// `score` (accuracy, or the task's metric for a generation task), and for classification
       /// `acc_norm` and `calibrated`, for generation `exact_match` and `rouge_l`.
-      func measure(_ name: String, _ variants: [PromptVariant]) throws {
+      func measure(_ axis: MetricName, _ variants: [PromptVariant]) throws {
         let fitting = variants.indices.filter { probe.fits(task, variants[$0], inputs: inputs) }
         if task.labels == nil && !p.greedy {
           let results = try probe.exactMatch(task, instances: instances, variants: fitting.map { variants[$0] })
           for (index, result) in zip(fitting, results) {
-            try context.log("\(name).score", step: index, value: 100 * result)
-            try context.log("\(name).exact_match", step: index, value: 100 * result)
+            try context.log(axis.score(.score), step: index, value: 100 * result)
+            try context.log(axis.score(.exactMatch), step: index, value: 100 * result)
           }
         } else if task.labels == nil {
           let results = try probe.generate(task, instances: instances, variants: fitting.map { variants[$0] })
           for (index, result) in zip(fitting, results) {
-            try context.log("\(name).score", step: index, value: 100 * result.exactMatch)
-            try context.log("\(name).exact_match", step: index, value: 100 * result.exactMatch)
-            try context.log("\(name).rouge_l", step: index, value: 100 * result.rougeL)
+            try context.log(axis.score(.score), step: index, value: 100 * result.exactMatch)
+            try context.log(axis.score(.exactMatch), step: index, value: 100 * result.exactMatch)
+            try context.log(axis.score(.rougeL), step: index, value: 100 * result.rougeL)
           }
         } else {
           let results = try probe.evaluate(task, instances: instances, variants: fitting.map { variants[$0] })
           for (index, result) in zip(fitting, results) {
-            try context.log("\(name).score", step: index, value: 100 * result.accuracy)
-            try context.log("\(name).acc_norm", step: index, value: 100 * result.normalizedAccuracy)
-            try context.log("\(name).calibrated", step: index, value: 100 * result.calibratedAccuracy)
+            try context.log(axis.score(.score), step: index, value: 100 * result.accuracy)
+            try context.log(axis.score(.accNorm), step: index, value: 100 * result.normalizedAccuracy)
+            try context.log(axis.score(.calibrated), step: index, value: 100 * result.calibratedAccuracy)
           }
         }
         if fitting.count < variants.count {
-          try context.log("\(name).skipped", step: 0, value: Double(variants.count - fitting.count))
+          try context.log(axis.score(.skipped), step: 0, value: Double(variants.count - fitting.count))
         }
       }
 
@@ -169,19 +145,20 @@ public struct PromptSensitivityPlugin: ExperimentPlugin {
       for k in p.shots {
         for s in 0..<p.selectionSeeds {
           let shown = demonstrations(k, s)
-          try measure("format.\(name).k\(k).seed\(s)", formats.map { PromptVariant(format: $0, demonstrations: shown) })
+          try measure(
+            .formatAxis(name, k: k, seed: s), formats.map { PromptVariant(format: $0, demonstrations: shown) })
         }
       }
       // Order: every permutation of one set (a seeded sample of 24 when there are more).
       let ordered = demonstrations(p.orderShots, 0)
       try measure(
-        "order.\(name)",
+        .orderAxis(name),
         Self.permutations(ordered.count, seed: run.seed).map {
           PromptVariant(format: tk, demonstrations: $0.map { ordered[$0] })
         })
       // Wording: each paraphrase of the definition.
       try measure(
-        "wording.\(name)",
+        .wordingAxis(name),
         task.family.definitions.indices.map {
           PromptVariant(format: tk, paraphrase: $0, demonstrations: demonstrations(p.formatShots, 0))
         })
@@ -222,10 +199,10 @@ public struct PromptSensitivityPlugin: ExperimentPlugin {
       task, instances: instances,
       variants: [found.best, found.worst].map { PromptVariant(format: candidates[$0], demonstrations: shown) })
     let index = { (f: PromptFormat) in Double(formats.firstIndex(of: f)!) }
-    try context.log("search.\(name).best", step: 0, value: index(candidates[found.best]))
-    try context.log("search.\(name).worst", step: 0, value: index(candidates[found.worst]))
-    try context.log("search.\(name).spread", step: 0, value: 100 * (full[0].accuracy - full[1].accuracy))
-    try context.log("search.\(name).calls", step: 0, value: Double(b + found.calls + 2 * instances.count))
+    try context.log(.search(name, .best), step: 0, value: index(candidates[found.best]))
+    try context.log(.search(name, .worst), step: 0, value: index(candidates[found.worst]))
+    try context.log(.search(name, .spread), step: 0, value: 100 * (full[0].accuracy - full[1].accuracy))
+    try context.log(.search(name, .calls), step: 0, value: Double(b + found.calls + 2 * instances.count))
   }
 
   /// Every order of `count` items, or a seeded sample of 24 orders (the identity first) beyond 4.

@@ -32,7 +32,7 @@ struct ScalingAnalysis {
     }
     var curves: [CurvePoint] = []
     for (index, run) in finished.enumerated() {
-      for metric in try context.metrics(of: run.record, "val_loss") where Int(metric.step) > settings.warmupSteps {
+      for metric in try context.metrics(of: run.record, .valLoss) where Int(metric.step) > settings.warmupSteps {
         let tokens = Double(metric.tokens ?? 0)
         curves.append(
           CurvePoint(

@@ -14,17 +14,6 @@ public struct ScalingSweepPlugin: ExperimentPlugin {
   public static let id = "scaling-sweep"
   public static let version = "1"
   public static let summary = "Trains a family of GPTs and fits L(N), L(D), L(C) and the Chinchilla form; report.html"
-  public static let configKeys =
-    GPTTrainingPlugin.configKeys + [
-      ConfigKey(
-        "budget.tokens_per_parameter", "float", sweepable: true, "tokens = this × N (instead of training.tokens)"),
-      ConfigKey("budget.compute", "float", sweepable: true, "IsoFLOP: tokens = C / (6N) for every size"),
-      ConfigKey("analysis.warmup_steps", "int", default: "0", "learning-curve points before this step are not fitted"),
-      ConfigKey("analysis.holdout", "int", default: "2", "largest sizes held out to check extrapolation"),
-      ConfigKey("analysis.bootstrap", "int", default: "100", "bootstrap resamples for 95% intervals"),
-      ConfigKey("analysis.exclude_top", "int", default: "0", "drop the K highest final losses from the fits"),
-      ConfigKey("analysis.min_N", "float", default: "0", "leave models smaller than this out of every fit"),
-    ]
 
   public init() {}
 

@@ -290,6 +290,7 @@ public struct SlurmSweep: Sendable {
   /// Submits every run that is not finished and not queued or running: one array (chunked by
   /// `MaxArraySize`), then a merge job after it. Returns as soon as `sbatch` accepted the jobs.
   /// - Parameters:
+  ///   - options: partition, limits, packing, the rerun policy and extra `sbatch` arguments.
   ///   - binary: the `workbench` executable the jobs run (absolute).
   ///   - workingDirectory: where the jobs start (relative paths in the experiment resolve there).
   ///   - dryRun: render the scripts, write and submit nothing.
