@@ -29,23 +29,30 @@ public final class GPT {
     blocks = (0..<config.layers).map { GPTBlock(arena: arena, index: $0, heads: config.heads) }
     finalNormWeight = arena["lnf.weight"]
     finalNormBias = arena["lnf.bias"]
+    // Written a chunk at a time, so the host never holds more than a chunk of the model (a model
+    // too large for memory then fails as the arena's allocation, an error the run records).
     var generator = SeededGenerator(seed: seed, stream: "gpt-init")
-    var flat: [Float] = []
-    flat.reserveCapacity(config.totalParameters)
+    backend.execute(.fill(arena.values.view, 0))
+    guard !backend.hasFailed else { return }  // the arena did not fit; the first synchronize() says so
     let residualStd = 0.02 / (2 * Double(config.layers)).squareRoot()
-    for spec in specs {
+    let chunk = 1 << 20
+    for (index, spec) in specs.enumerated() {
       let count = spec.shape.reduce(1, *)
+      let value: (inout SeededGenerator) -> Float
       if spec.name.hasSuffix("proj.weight") {
-        for _ in 0..<count { flat.append(Float(residualStd * generator.nextGaussian())) }
+        value = { Float(residualStd * $0.nextGaussian()) }
       } else if spec.name.hasSuffix(".weight") && spec.name.contains("ln") {
-        flat += [Float](repeating: 1, count: count)
+        value = { _ in 1 }
       } else if spec.shape.count >= 2 {
-        for _ in 0..<count { flat.append(Float(0.02 * generator.nextGaussian())) }
+        value = { Float(0.02 * $0.nextGaussian()) }
       } else {
-        flat += [Float](repeating: 0, count: count)
+        continue  // biases: zero
+      }
+      for start in stride(from: 0, to: count, by: chunk) {
+        let values = (0..<min(chunk, count - start)).map { _ in value(&generator) }
+        arena.values.assign(values, at: arena.offsets[index] + start)
       }
     }
-    load(flat)
   }
 
   /// The parameters in the reference layout order: `wte`, `wpe`, per block `ln1`, `attn.qkv`,

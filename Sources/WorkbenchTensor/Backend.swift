@@ -43,9 +43,14 @@ public protocol Backend: AnyObject, Sendable {
   /// Waits for the work recorded so far and throws the first device failure since the last call
   /// (an asynchronous backend reports out-of-memory or a lost device here, not at `execute`).
   func synchronize() throws
+  /// Whether a failure (out of memory, a lost device) is waiting for `synchronize()`: the work
+  /// recorded since is being skipped, so a caller about to do costly host work for it may stop.
+  var hasFailed: Bool { get }
 }
 
 extension Backend {
   /// Synchronous backends have nothing to wait for and report failures as they happen.
   public func synchronize() throws {}
+
+  public var hasFailed: Bool { false }
 }

@@ -7,16 +7,26 @@ final class CPUBuffer: DeviceBuffer, @unchecked Sendable {
   let pointer: UnsafeMutableRawPointer
   let byteCount: Int
 
-  init(bytes: Int) {
+  /// Nil when the memory cannot be had.
+  init?(bytes: Int) {
     var raw: UnsafeMutableRawPointer?
-    guard posix_memalign(&raw, 64, max(bytes, 64)) == 0, let raw else {
-      fatalError("out of memory: could not allocate \(bytes) bytes for a tensor")
-    }
+    guard posix_memalign(&raw, 64, max(bytes, 64)) == 0, let raw else { return nil }
     pointer = raw
     byteCount = bytes
   }
 
   deinit { free(pointer) }
+}
+
+/// The CPU backend could not allocate a tensor's memory. The run that asked for it ends as failed
+/// with this message; the process (and the next run of a sweep) goes on.
+public struct CPUOutOfMemory: Error, CustomStringConvertible, Sendable {
+  public let bytes: Int
+
+  public var description: String {
+    "out of memory: the CPU backend could not allocate \(bytes) bytes for a tensor; use a smaller model, batch "
+      + "or context, or run fewer processes on this machine"
+  }
 }
 
 /// The CPU backend: OpenBLAS `sgemm` for matrix multiplies (its core type chosen from the
@@ -32,6 +42,12 @@ public final class CPUBackend: Backend {
   private let pool = Mutex<(free: [Int: [CPUBuffer]], bytes: Int)>(([:], 0))
   /// The pool never keeps more than this many bytes of free buffers.
   public static let poolLimit = 1 << 30
+  /// Set when an allocation failed: kernels and writes are skipped, reads give NaN, until
+  /// `synchronize()` reports the failure (as the Vulkan backend does with device memory).
+  private let failed = Atomic<Bool>(false)
+  private let failure = Mutex<CPUOutOfMemory?>(nil)
+  /// What `allocate` hands out after a failure: no kernel touches it while `failed` is set.
+  private static let standIn = CPUBuffer(bytes: 64)!
 
   private init() {
     _ = CPUKernelRuntime.shared  // kernel set and BLAS library before the first kernel
@@ -60,11 +76,31 @@ public final class CPUBackend: Backend {
       state.bytes -= bytes
       return buffer
     }
-    return reused ?? CPUBuffer(bytes: bytes)
+    if let buffer = reused ?? CPUBuffer(bytes: bytes) { return buffer }
+    trimPool()  // what the pool keeps is the first memory to give back
+    if let buffer = CPUBuffer(bytes: bytes) { return buffer }
+    failure.withLock { if $0 == nil { $0 = CPUOutOfMemory(bytes: bytes) } }
+    failed.store(true, ordering: .releasing)
+    return Self.standIn
+  }
+
+  public var hasFailed: Bool { failed.load(ordering: .acquiring) }
+
+  /// Throws the allocation failure since the last call, if any; the work after it was skipped and
+  /// the caller abandons it. The backend is usable again afterwards.
+  public func synchronize() throws {
+    guard failed.load(ordering: .acquiring) else { return }
+    let error = failure.withLock { error in
+      defer { error = nil }
+      return error
+    }
+    failed.store(false, ordering: .releasing)
+    if let error { throw error }
   }
 
   public func recycle(_ buffer: any DeviceBuffer) {
     let buffer = unsafeDowncast(buffer, to: CPUBuffer.self)
+    guard buffer !== Self.standIn else { return }
     pool.withLock { state in
       guard state.bytes + buffer.byteCount <= Self.poolLimit else { return }
       state.free[buffer.byteCount, default: []].append(buffer)
@@ -76,11 +112,18 @@ public final class CPUBackend: Backend {
   public func trimPool() { pool.withLock { $0 = ([:], 0) } }
 
   public func write(_ bytes: UnsafeRawBufferPointer, to view: BufferView, elementSize: Int) {
+    guard !failed.load(ordering: .relaxed) else { return }
     let target = unsafeDowncast(view.buffer, to: CPUBuffer.self).pointer + view.offset * elementSize
     target.copyMemory(from: bytes.baseAddress!, byteCount: min(bytes.count, view.count * elementSize))
   }
 
   public func read(_ view: BufferView, elementSize: Int, into bytes: UnsafeMutableRawBufferPointer) {
+    guard !failed.load(ordering: .relaxed) else {
+      // Values that cannot be mistaken for results; `synchronize()` says what happened.
+      let floats = bytes.bindMemory(to: Float.self)
+      for i in floats.indices { floats[i] = .nan }
+      return
+    }
     let source = unsafeDowncast(view.buffer, to: CPUBuffer.self).pointer + view.offset * elementSize
     bytes.baseAddress!.copyMemory(from: source, byteCount: min(bytes.count, view.count * elementSize))
   }
@@ -94,6 +137,7 @@ public final class CPUBackend: Backend {
   }
 
   public func execute(_ kernel: Kernel) {
+    guard !failed.load(ordering: .relaxed) else { return }
     switch kernel {
     case .fill(let y, let value):
       wb_fill(f(y), y.count, value)

@@ -20,6 +20,7 @@ public final class ProfilingBackend: Backend {
   }
 
   public func synchronize() throws { try inner.synchronize() }
+  public var hasFailed: Bool { inner.hasFailed }
 
   public func execute(_ kernel: Kernel) {
     let start = DispatchTime.now().uptimeNanoseconds

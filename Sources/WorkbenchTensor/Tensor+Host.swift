@@ -51,6 +51,15 @@ extension Tensor {
     values.withUnsafeBytes { backend.write($0, to: view, elementSize: 4) }
   }
 
+  /// Overwrites the elements `offset..<offset + values.count` with `values` (host → device).
+  public func assign(_ values: [Float], at offset: Int) {
+    precondition(
+      dtype == .float32 && offset >= 0 && offset + values.count <= count,
+      "assigning \(values.count) floats at \(offset) to \(self)")
+    let target = BufferView(buffer: storage.buffer, offset: self.offset + offset, count: values.count)
+    values.withUnsafeBytes { backend.write($0, to: target, elementSize: 4) }
+  }
+
   /// Overwrites the elements with those of `other` (same count), on the device.
   public func copy(from other: Tensor) {
     precondition(other.count == count && other.dtype == dtype, "copying \(other) into \(self)")

@@ -165,6 +165,8 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
     }
   }
 
+  public var hasFailed: Bool { lock.withLock { $0.failure != nil } }
+
   public func synchronize() throws {
     try lock.withLock { state in
       if state.failure == nil {

@@ -73,6 +73,25 @@ private func experiment(steps: Int, name: String = "lm") -> String {
     #expect(steps.stdout == "300|3000\n")
   }
 
+  /// A model whose parameters no address space holds (about 844 TB) fails its run with what to
+  /// do, recorded in the log; the process exits 1 instead of crashing.
+  @Test func aModelTooLargeForMemoryFailsTheRunWithAnError() throws {
+    folder.write(
+      "huge.yaml",
+      """
+      plugin: gpt-train
+      model: {n_layer: 4096, d_model: 65536, n_head: 1, ctx: 8}
+      data: {synthetic: {bytes: 100000}}
+      training: {batch: 1, steps: 2}
+      """)
+    let result = try WorkbenchProcess.run(["run", "huge.yaml", "--quiet"], in: folder.url)
+    #expect(result.status == 1, "\(result.stderr)")
+    #expect(result.stderr.contains("out of memory: the CPU backend could not allocate"), "\(result.stderr)")
+    let run = try #require(try runs(in: log).first)
+    #expect(run.status == .failed)
+    #expect(run.error?.contains("use a smaller model") == true)
+  }
+
   @Test func aDamagedCheckpointFailsTheResumeWithItsReasonAndTheNextRunStartsOver() throws {
     folder.write("lm.yaml", experiment(steps: 60, name: "damage") + "\ncheckpoint_every: 20\n")
     let first = try WorkbenchProcess.run(["run", "lm.yaml"], in: folder.url)
