@@ -85,7 +85,7 @@ let package = Package(
     .target(name: "WorkbenchFiles"),
     // Seeded random numbers: a leaf, so data code (the task suite) need not import the tensor runtime.
     .target(name: "WorkbenchRandom"),
-    .target(name: "WorkbenchVulkan", dependencies: ["WorkbenchTensor", "CVulkanCompute"]),
+    .target(name: "WorkbenchVulkan", dependencies: ["WorkbenchTensor", "CVulkanCompute", "CWorkbenchKernels"]),
     // The Vulkan offload layer. The loader is opened at run time (no libvulkan link); glslang and
     // SPIRV-Tools are Debian 12's static archives, linked in the order they depend on each other.
     .target(

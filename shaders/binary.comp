@@ -3,8 +3,10 @@
 //
 // Bindings (set 0): 0 out (dense over the shape), 1 a, 2 b.
 // Push constants: uint out_off, a_off, b_off, n, op, rank; uint shape[6], stride_a[6], stride_b[6].
-//   op: 0 add, 1 subtract, 2 multiply, 3 divide. Dimensions are listed innermost last.
+//   op: WB_ADD, WB_SUB, WB_MUL or WB_DIV (wb_ops.h). Dimensions are listed innermost last.
 // Dispatch: (min(ceil(n / BLOCK), 65535), 1, 1); threads stride over the elements.
+
+#include "wb_ops.h"
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 0) const uint BLOCK = 256;
@@ -36,7 +38,7 @@ void main() {
       ib += coordinate * p.stride_b[d];
     }
     float u = a[ia], v = b[ib];
-    float r = p.op == 0 ? u + v : p.op == 1 ? u - v : p.op == 2 ? u * v : u / v;
+    float r = p.op == WB_ADD ? u + v : p.op == WB_SUB ? u - v : p.op == WB_MUL ? u * v : u / v;
     out_[p.out_off + i] = r;
   }
 }

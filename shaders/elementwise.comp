@@ -2,12 +2,14 @@
 // the unary functions and their derivatives.
 //
 // Bindings (set 0): 0 out (read and written), 1 x, 2 dy, 3 y (bind `out` again where unused).
-// Push constants: uint out_off, x_off, dy_off, y_off, n, op; float a, b.
-//   op  0: out = a                       op 1: out = x·a + b
-//   op  2: out += a·x                     op 3: out ·= min(1, a / (√x[0] + 1e-6)) (x = Σg²)
-//   op 10 + u: out = f_u(x)               op 30 + u: out = dy·f_u′(x), with y = f_u(x)
-//   u: 0 negate, 1 exp, 2 log, 3 sqrt, 4 tanh, 5 square, 6 reciprocal, 7 relu, 8 gelu (tanh form)
+// Push constants: uint out_off, x_off, dy_off, y_off, n, op; float a, b. `op` (wb_ops.h):
+//   FILL: out = a                         AFFINE: out = x·a + b
+//   AXPY: out += a·x                      CLIP_BY_NORM: out ·= min(1, a / (√x[0] + 1e-6)) (x = Σg²)
+//   UNARY + u: out = f_u(x)               UNARY_BACKWARD + u: out = dy·f_u′(x), with y = f_u(x)
+//   (gelu in its tanh form)
 // Dispatch: (min(ceil(n / BLOCK), 65535), 1, 1); threads stride over the elements.
+
+#include "wb_ops.h"
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 0) const uint BLOCK = 256;
@@ -35,28 +37,28 @@ float stable_tanh(float v) { return 1.0 - 2.0 / (exp(2.0 * v) + 1.0); }
 
 float unary(uint u, float v) {
   switch (u) {
-  case 0: return -v;
-  case 1: return exp(v);
-  case 2: return log(v);
-  case 3: return sqrt(v);
-  case 4: return stable_tanh(v);
-  case 5: return v * v;
-  case 6: return 1.0 / v;
-  case 7: return v > 0.0 ? v : 0.0;
+  case WB_NEG: return -v;
+  case WB_EXP: return exp(v);
+  case WB_LOG: return log(v);
+  case WB_SQRT: return sqrt(v);
+  case WB_TANH: return stable_tanh(v);
+  case WB_SQUARE: return v * v;
+  case WB_RECIPROCAL: return 1.0 / v;
+  case WB_RELU: return v > 0.0 ? v : 0.0;
   default: return 0.5 * v * (1.0 + stable_tanh(GELU_SCALE * (v + 0.044715 * v * v * v)));
   }
 }
 
 float derivative(uint u, float v, float w, float g) {
   switch (u) {
-  case 0: return -g;
-  case 1: return g * w;
-  case 2: return g / v;
-  case 3: return g * 0.5 / w;
-  case 4: return g * (1.0 - w * w);
-  case 5: return g * 2.0 * v;
-  case 6: return -g * w * w;
-  case 7: return v > 0.0 ? g : 0.0;
+  case WB_NEG: return -g;
+  case WB_EXP: return g * w;
+  case WB_LOG: return g / v;
+  case WB_SQRT: return g * 0.5 / w;
+  case WB_TANH: return g * (1.0 - w * w);
+  case WB_SQUARE: return g * 2.0 * v;
+  case WB_RECIPROCAL: return -g * w * w;
+  case WB_RELU: return v > 0.0 ? g : 0.0;
   default: {
     float t = stable_tanh(GELU_SCALE * (v + 0.044715 * v * v * v));
     float sech2 = 1.0 - t * t;
@@ -68,17 +70,17 @@ float derivative(uint u, float v, float w, float g) {
 void main() {
   uint stride = gl_NumWorkGroups.x * BLOCK;
   float factor = 1.0;
-  if (p.op == 3) {
+  if (p.op == WB_ELEMENTWISE_CLIP_BY_NORM) {
     factor = p.a / (sqrt(x[p.x_off]) + 1e-6);
     if (!(factor < 1.0)) return;
   }
   for (uint i = gl_GlobalInvocationID.x; i < p.n; i += stride) {
     uint o = p.out_off + i;
-    if (p.op == 0) out_[o] = p.a;
-    else if (p.op == 1) out_[o] = x[p.x_off + i] * p.a + p.b;
-    else if (p.op == 2) out_[o] += p.a * x[p.x_off + i];
-    else if (p.op == 3) out_[o] *= factor;
-    else if (p.op < 30) out_[o] = unary(p.op - 10, x[p.x_off + i]);
-    else out_[o] = derivative(p.op - 30, x[p.x_off + i], y[p.y_off + i], dy[p.dy_off + i]);
+    if (p.op == WB_ELEMENTWISE_FILL) out_[o] = p.a;
+    else if (p.op == WB_ELEMENTWISE_AFFINE) out_[o] = x[p.x_off + i] * p.a + p.b;
+    else if (p.op == WB_ELEMENTWISE_AXPY) out_[o] += p.a * x[p.x_off + i];
+    else if (p.op == WB_ELEMENTWISE_CLIP_BY_NORM) out_[o] *= factor;
+    else if (p.op < WB_ELEMENTWISE_UNARY_BACKWARD) out_[o] = unary(p.op - WB_ELEMENTWISE_UNARY, x[p.x_off + i]);
+    else out_[o] = derivative(p.op - WB_ELEMENTWISE_UNARY_BACKWARD, x[p.x_off + i], y[p.y_off + i], dy[p.dy_off + i]);
   }
 }

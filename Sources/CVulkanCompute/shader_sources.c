@@ -1,6 +1,6 @@
 // The GLSL sources of shaders/, embedded in the binary at build time (C23 #embed), so nothing
 // is looked up on disk at run time. One entry per file in shaders/ (a test checks that they
-// agree).
+// agree), and the op codes shared with the C kernels.
 #include <string.h>
 
 #include "internal.h"
@@ -65,6 +65,10 @@ static const char sum_axis_comp[] = {
 static const char sum_squares_comp[] = {
 #embed "../../shaders/sum_squares.comp"
     , 0};
+// The op codes the C kernels use too (CWorkbenchKernels/include/wb_ops.h).
+static const char wb_ops_h[] = {
+#embed "../CWorkbenchKernels/include/wb_ops.h"
+    , 0};
 
 static const char *const names[] = {
     "adamw",
@@ -87,6 +91,7 @@ static const char *const names[] = {
     "strided",
     "sum_axis",
     "sum_squares",
+    "wb_ops.h",
     NULL};
 static const char *const sources[] = {
     adamw_comp,
@@ -109,6 +114,7 @@ static const char *const sources[] = {
     strided_comp,
     sum_axis_comp,
     sum_squares_comp,
+    wb_ops_h,
     NULL};
 
 const char *wbvk_shader_source(const char *name) {

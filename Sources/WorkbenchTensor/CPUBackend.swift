@@ -146,15 +146,15 @@ public final class CPUBackend: Backend {
     case .axpy(let y, let x, let alpha):
       wb_axpy(f(y), f(x), y.count, alpha)
     case .unary(let op, let out, let x):
-      wb_unary(op.rawValue, f(out), f(x), out.count)
+      wb_unary(op.code, f(out), f(x), out.count)
     case .unaryBackward(let op, let dx, let dy, let x, let y):
-      wb_unary_backward(op.rawValue, f(dx), f(dy), f(x), f(y), dx.count)
+      wb_unary_backward(op.code, f(dx), f(dy), f(x), f(y), dx.count)
     case .binary(let op, let out, let a, let b, let shape, let strideA, let strideB):
       shape.withUnsafeBufferPointer { s in
         strideA.withUnsafeBufferPointer { sa in
           strideB.withUnsafeBufferPointer { sb in
             wb_binary(
-              op.rawValue, f(out), f(a), f(b), s.baseAddress, sa.baseAddress, sb.baseAddress, Int32(shape.count))
+              op.code, f(out), f(a), f(b), s.baseAddress, sa.baseAddress, sb.baseAddress, Int32(shape.count))
           }
         }
       }

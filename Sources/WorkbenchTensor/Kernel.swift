@@ -1,11 +1,44 @@
+internal import CWorkbenchKernels
+
 /// Elementwise functions of one tensor.
-public enum UnaryOp: Int32, Sendable, CaseIterable {
-  case negate = 0, exp, log, sqrt, tanh, square, reciprocal, relu, gelu
+public enum UnaryOp: Sendable, CaseIterable {
+  case negate, exp, log, sqrt, tanh, square, reciprocal, relu, gelu
+
+  /// The op's code in `wb_ops.h`, which the C kernels and the shaders read too.
+  public var code: Int32 {
+    switch self {
+    case .negate: WB_NEG
+    case .exp: WB_EXP
+    case .log: WB_LOG
+    case .sqrt: WB_SQRT
+    case .tanh: WB_TANH
+    case .square: WB_SQUARE
+    case .reciprocal: WB_RECIPROCAL
+    case .relu: WB_RELU
+    case .gelu: WB_GELU
+    }
+  }
+
+  /// How many unary ops `wb_ops.h` defines (a test checks that every one is a case here).
+  public static var definedInC: Int { Int(WB_UNARY_COUNT) }
 }
 
 /// Elementwise functions of two tensors (with broadcasting).
-public enum BinaryOp: Int32, Sendable, CaseIterable {
-  case add = 0, subtract, multiply, divide
+public enum BinaryOp: Sendable, CaseIterable {
+  case add, subtract, multiply, divide
+
+  /// The op's code in `wb_ops.h`.
+  public var code: Int32 {
+    switch self {
+    case .add: WB_ADD
+    case .subtract: WB_SUB
+    case .multiply: WB_MUL
+    case .divide: WB_DIV
+    }
+  }
+
+  /// How many binary ops `wb_ops.h` defines.
+  public static var definedInC: Int { Int(WB_BINARY_COUNT) }
 }
 
 /// A (batched) matrix multiply `C = alpha·op(A)·op(B) + beta·C` (+ a bias row), row-major.

@@ -1,4 +1,5 @@
 internal import CVulkanCompute
+internal import CWorkbenchKernels
 import Foundation
 import Synchronization
 import WorkbenchTensor
@@ -309,24 +310,24 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
     let label = kernel.name
     switch kernel {
     case .fill(let y, let value):
-      elementwise(label, out: y, op: 0, a: value)
+      elementwise(label, out: y, op: UInt32(WB_ELEMENTWISE_FILL), a: value)
     case .affine(let out, let x, let scale, let shift):
-      elementwise(label, out: out, x: x, op: 1, a: scale, b: shift)
+      elementwise(label, out: out, x: x, op: UInt32(WB_ELEMENTWISE_AFFINE), a: scale, b: shift)
     case .axpy(let y, let x, let alpha):
-      elementwise(label, out: y, x: x, op: 2, a: alpha)
+      elementwise(label, out: y, x: x, op: UInt32(WB_ELEMENTWISE_AXPY), a: alpha)
     case .unary(let op, let out, let x):
-      elementwise(label, out: out, x: x, op: 10 + UInt32(op.rawValue))
+      elementwise(label, out: out, x: x, op: UInt32(WB_ELEMENTWISE_UNARY + op.code))
     case .unaryBackward(let op, let dx, let dy, let x, let y):
-      elementwise(label, out: dx, x: x, dy: dy, y: y, op: 30 + UInt32(op.rawValue))
+      elementwise(label, out: dx, x: x, dy: dy, y: y, op: UInt32(WB_ELEMENTWISE_UNARY_BACKWARD + op.code))
     case .clipByNorm(let g, let sumSquares, let maxNorm):
-      elementwise(label, out: g, scalar: sumSquares, op: 3, a: maxNorm)
+      elementwise(label, out: g, scalar: sumSquares, op: UInt32(WB_ELEMENTWISE_CLIP_BY_NORM), a: maxNorm)
     case .binary(let op, let out, let a, let b, let shape, let strideA, let strideB):
       guard let (dims, strides) = collapse(shape, [Tensor.strides(of: shape), strideA, strideB], maxRank: 6) else {
         return fail("binary op over \(shape.count) dimensions that do not merge to 6")
       }
       dispatch(
         "binary", label: label, constants: [block], views: [out, a, b],
-        parameters: [UInt32(out.count), UInt32(op.rawValue), UInt32(dims.count)] + padded(dims, 6)
+        parameters: [UInt32(out.count), UInt32(op.code), UInt32(dims.count)] + padded(dims, 6)
           + padded(strides[1], 6) + padded(strides[2], 6),
         groups: (strideGroups(out.count, elementwiseBlock), 1, 1))
     case .stridedCopy(let out, let x, let shape, let strideX):

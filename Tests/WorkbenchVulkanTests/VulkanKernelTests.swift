@@ -43,13 +43,24 @@ func randomFloats(_ count: Int, seed: UInt64, _ lo: Double = -1, _ hi: Double = 
 
 @Suite(.enabled(if: TestVulkan.available, Comment(rawValue: TestVulkan.skipMessage)))
 struct VulkanKernelTests {
+  /// The same finite-difference gradient checks as the CPU's (`gradientCases`), every op's
+  /// backward on the device against a float64 reference, with the validation layer silent.
+  @Test(arguments: gradientCases)
+  func gradientMatchesFiniteDifferencesOfFloat64Reference(_ testCase: GradientCase) throws {
+    let gpu = try #require(TestVulkan.backend)
+    let before = gpu.validationMessages
+    testCase.check(on: gpu)
+    try gpu.synchronize()
+    #expect(gpu.validationMessages == before, "\(testCase.name): the validation layer reported problems")
+  }
+
   @Test func everyShaderInTheFolderIsBuiltInAndCompiles() throws {
     let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
       .deletingLastPathComponent().appendingPathComponent("shaders")
     let files = try FileManager.default.contentsOfDirectory(atPath: folder.path)
       .filter { $0.hasSuffix(".comp") || $0.hasSuffix(".glsl") }
     let names = files.map { $0.hasSuffix(".comp") ? String($0.dropLast(5)) : $0 }
-    #expect(Set(names) == Set(VulkanBackend.shaderNames))
+    #expect(Set(names + ["wb_ops.h"]) == Set(VulkanBackend.shaderNames))  // + the op codes the C kernels share
     let gpu = try #require(TestVulkan.backend)
     for name in VulkanBackend.shaderNames { try gpu.buildShader(name) }
     #expect(gpu.validationMessages == 0)

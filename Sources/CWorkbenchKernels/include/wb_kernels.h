@@ -77,11 +77,7 @@ void wb_sgemm(int trans_a, int trans_b, long batch, long m, long n, long k, floa
 
 // ---- elementwise -----------------------------------------------------------------------------
 
-enum wb_unary_op {
-  WB_NEG = 0, WB_EXP = 1, WB_LOG = 2, WB_SQRT = 3, WB_TANH = 4, WB_SQUARE = 5, WB_RECIPROCAL = 6,
-  WB_RELU = 7, WB_GELU = 8
-};
-enum wb_binary_op { WB_ADD = 0, WB_SUB = 1, WB_MUL = 2, WB_DIV = 3 };
+#include "wb_ops.h"  // the op codes (WB_NEG, …, WB_ADD, …), shared with the shaders and Swift
 
 void wb_fill(float *y, long n, float value);
 /// y = x · scale + shift.

@@ -1,15 +1,15 @@
 import Foundation
 
 /// Float64 reference implementations of the runtime's ops, written for clarity, not speed.
-enum Reference {
-  static func strides(_ shape: [Int]) -> [Int] {
+public enum Reference {
+  public static func strides(_ shape: [Int]) -> [Int] {
     var s = [Int](repeating: 1, count: shape.count)
     for i in stride(from: shape.count - 2, through: 0, by: -1) { s[i] = s[i + 1] * shape[i + 1] }
     return s
   }
 
   /// Index of `flat` (over `shape`) in an operand of `operand` shape broadcast to it.
-  static func broadcastIndex(_ flat: Int, _ shape: [Int], _ operand: [Int]) -> Int {
+  public static func broadcastIndex(_ flat: Int, _ shape: [Int], _ operand: [Int]) -> Int {
     let lead = shape.count - operand.count
     var rest = flat
     var index = 0
@@ -22,7 +22,7 @@ enum Reference {
     return index
   }
 
-  static func binary(_ a: [Double], _ sa: [Int], _ b: [Double], _ sb: [Int], _ f: (Double, Double) -> Double)
+  public static func binary(_ a: [Double], _ sa: [Int], _ b: [Double], _ sb: [Int], _ f: (Double, Double) -> Double)
     -> [Double]
   {
     let rank = max(sa.count, sb.count)
@@ -34,7 +34,7 @@ enum Reference {
   }
 
   /// Batched C = op(A)·op(B), B possibly 2-D and shared.
-  static func matmul(
+  public static func matmul(
     _ a: [Double], _ sa: [Int], _ b: [Double], _ sb: [Int], transposeA: Bool, transposeB: Bool
   ) -> [Double] {
     let m = transposeA ? sa[sa.count - 1] : sa[sa.count - 2]
@@ -60,7 +60,7 @@ enum Reference {
     return c
   }
 
-  static func sum(_ x: [Double], _ shape: [Int], axis: Int, scale: Double = 1) -> [Double] {
+  public static func sum(_ x: [Double], _ shape: [Int], axis: Int, scale: Double = 1) -> [Double] {
     let outer = shape[..<axis].reduce(1, *)
     let inner = shape[(axis + 1)...].reduce(1, *)
     var y = [Double](repeating: 0, count: outer * inner)
@@ -72,7 +72,7 @@ enum Reference {
     return y
   }
 
-  static func permute(_ x: [Double], _ shape: [Int], _ order: [Int]) -> [Double] {
+  public static func permute(_ x: [Double], _ shape: [Int], _ order: [Int]) -> [Double] {
     let outShape = order.map { shape[$0] }
     let xs = strides(shape)
     let n = x.count
@@ -88,7 +88,7 @@ enum Reference {
     }
   }
 
-  static func slice(_ x: [Double], _ shape: [Int], axis: Int, _ range: Range<Int>) -> [Double] {
+  public static func slice(_ x: [Double], _ shape: [Int], axis: Int, _ range: Range<Int>) -> [Double] {
     let outer = shape[..<axis].reduce(1, *)
     let inner = shape[(axis + 1)...].reduce(1, *)
     var y: [Double] = []
@@ -98,7 +98,9 @@ enum Reference {
     return y
   }
 
-  static func layerNorm(_ x: [Double], _ w: [Double], _ b: [Double], columns: Int, eps: Double = 1e-5) -> [Double] {
+  public static func layerNorm(_ x: [Double], _ w: [Double], _ b: [Double], columns: Int, eps: Double = 1e-5)
+    -> [Double]
+  {
     var y = x
     for r in 0..<(x.count / columns) {
       let row = x[(r * columns)..<((r + 1) * columns)]
@@ -111,7 +113,7 @@ enum Reference {
     return y
   }
 
-  static func attention(_ qkv: [Double], batch: Int, time: Int, channels: Int, heads: Int) -> [Double] {
+  public static func attention(_ qkv: [Double], batch: Int, time: Int, channels: Int, heads: Int) -> [Double] {
     let hs = channels / heads
     let scale = 1 / Double(hs).squareRoot()
     var out = [Double](repeating: 0, count: batch * time * channels)
@@ -137,7 +139,7 @@ enum Reference {
     return out
   }
 
-  static func crossEntropy(_ logits: [Double], vocabulary: Int, targets: [Int], normalizer: Int) -> Double {
+  public static func crossEntropy(_ logits: [Double], vocabulary: Int, targets: [Int], normalizer: Int) -> Double {
     var total = 0.0
     for (r, target) in targets.enumerated() where target >= 0 {
       let row = logits[(r * vocabulary)..<((r + 1) * vocabulary)]
@@ -148,7 +150,7 @@ enum Reference {
     return total / Double(normalizer)
   }
 
-  static func gelu(_ x: Double) -> Double {
+  public static func gelu(_ x: Double) -> Double {
     0.5 * x * (1 + tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)))
   }
 }
