@@ -105,27 +105,33 @@ let package = Package(
       name: "CWorkbenchKernels",
       cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])],
       linkerSettings: [.linkedLibrary("pthread"), .linkedLibrary("dl"), .linkedLibrary("m")]),
+    // Test support, by layer: each test target links only what it tests.
+    // Temporary folders, the shared reference data, running the built binary (Foundation only).
+    .target(name: "WorkbenchTestSupport", path: "Tests/WorkbenchTestSupport"),
+    // Finite-difference gradient checks and float64 references of the tensor runtime's ops.
+    .target(name: "TensorTestSupport", dependencies: ["WorkbenchTensor"], path: "Tests/TensorTestSupport"),
+    // The Vulkan device the tests run on (lavapipe in CI), with validation on.
     .target(
-      name: "WorkbenchTestSupport",
-      dependencies: ["WorkbenchKit", "WorkbenchRunLog", "WorkbenchTensor", "WorkbenchVulkan"],
-      path: "Tests/WorkbenchTestSupport"),
+      name: "VulkanTestSupport", dependencies: ["WorkbenchTensor", "WorkbenchVulkan"], path: "Tests/VulkanTestSupport"),
+    // End-to-end tests: the built `workbench`, the log it wrote, the SQLite shell.
+    .target(
+      name: "EndToEndTestSupport", dependencies: ["WorkbenchRunLog", "WorkbenchTestSupport"],
+      path: "Tests/EndToEndTestSupport"),
     .testTarget(name: "WorkbenchFitTests", dependencies: ["WorkbenchFit", "WorkbenchTestSupport"]),
-    .testTarget(name: "WorkbenchTensorTests", dependencies: ["WorkbenchTensor", "WorkbenchTestSupport"]),
+    .testTarget(name: "WorkbenchTensorTests", dependencies: ["WorkbenchTensor", "TensorTestSupport"]),
     .testTarget(
-      name: "WorkbenchVulkanTests", dependencies: ["WorkbenchVulkan", "WorkbenchTensor", "WorkbenchTestSupport"]),
+      name: "WorkbenchVulkanTests",
+      dependencies: ["WorkbenchVulkan", "WorkbenchTensor", "TensorTestSupport", "VulkanTestSupport"]),
     .testTarget(
       name: "WorkbenchLMTests",
-      dependencies: ["WorkbenchLM", "WorkbenchNN", "CWorkbenchKernels", "WorkbenchTestSupport"]),
+      dependencies: [
+        "WorkbenchLM", "WorkbenchNN", "CWorkbenchKernels", "WorkbenchTestSupport", "TensorTestSupport",
+        "VulkanTestSupport",
+      ]),
     .testTarget(
       name: "WorkbenchInstructionsTests",
       dependencies: ["WorkbenchInstructions", "WorkbenchLM", "WorkbenchRandom", "WorkbenchTestSupport"],
       exclude: ["Data"]),  // test data the tests read by path
-    .testTarget(
-      name: "PluginTests",
-      dependencies: [
-        "PromptSensitivityPlugin", "WorkbenchInstructions", "WorkbenchFit", "WorkbenchLM", "WorkbenchRandom",
-        "WorkbenchTensor", "WorkbenchTestSupport",
-      ]),
     .testTarget(
       name: "WorkbenchRunLogTests",
       dependencies: ["WorkbenchRunLog", "WorkbenchTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
@@ -135,7 +141,32 @@ let package = Package(
       name: "WorkbenchCLITests",
       dependencies: [
         "workbench", "WorkbenchCLI", "ExperimentRegistry", "WorkbenchRunLog", "WorkbenchServe", "WorkbenchTensor",
-        "WorkbenchTestSupport",
+        "WorkbenchTestSupport", "VulkanTestSupport", "EndToEndTestSupport",
+      ]),
+    // One test target per plugin: its units and its experiments end to end.
+    .testTarget(name: "CurveSweepPluginTests", dependencies: ["CurveSweepPlugin", "WorkbenchKit"]),
+    .testTarget(
+      name: "GPTTrainingPluginTests",
+      dependencies: [
+        "workbench", "GPTTrainingPlugin", "WorkbenchRunLog", "WorkbenchTestSupport", "EndToEndTestSupport",
+      ]),
+    .testTarget(
+      name: "ScalingSweepPluginTests",
+      dependencies: [
+        "workbench", "ScalingSweepPlugin", "WorkbenchRunLog", "WorkbenchTestSupport", "EndToEndTestSupport",
+      ]
+    ),
+    .testTarget(
+      name: "InstructionTuningPluginTests",
+      dependencies: [
+        "workbench", "InstructionTuningPlugin", "WorkbenchInstructions", "WorkbenchRunLog", "WorkbenchTestSupport",
+        "EndToEndTestSupport",
+      ]),
+    .testTarget(
+      name: "PromptSensitivityPluginTests",
+      dependencies: [
+        "workbench", "PromptSensitivityPlugin", "WorkbenchInstructions", "WorkbenchFit", "WorkbenchLM",
+        "WorkbenchRandom", "WorkbenchTensor", "WorkbenchRunLog", "WorkbenchTestSupport", "EndToEndTestSupport",
       ]),
   ]
     + plugins.map {

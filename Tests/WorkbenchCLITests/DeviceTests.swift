@@ -1,5 +1,7 @@
+import EndToEndTestSupport
 import Foundation
 import Testing
+import VulkanTestSupport
 import WorkbenchRunLog
 import WorkbenchTensor
 import WorkbenchTestSupport

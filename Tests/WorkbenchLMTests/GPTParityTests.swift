@@ -1,5 +1,7 @@
 import Foundation
+import TensorTestSupport
 import Testing
+import VulkanTestSupport
 import WorkbenchLM
 import WorkbenchNN
 import WorkbenchTensor

@@ -1,3 +1,4 @@
+import TensorTestSupport
 import Testing
 import WorkbenchTensor
 import WorkbenchTestSupport

@@ -1,4 +1,5 @@
 import Foundation
+import TensorTestSupport
 import Testing
 import WorkbenchTensor
 import WorkbenchTestSupport

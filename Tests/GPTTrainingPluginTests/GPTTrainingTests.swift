@@ -1,3 +1,4 @@
+import EndToEndTestSupport
 import Foundation
 import Testing
 import WorkbenchRunLog
