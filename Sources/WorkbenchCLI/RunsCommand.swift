@@ -23,16 +23,7 @@ struct RunsCommand: ParsableCommand {
 
   func run() throws {
     let runLog = try RunLog(path: log.path, readOnly: true)
-    let experiments = Dictionary(uniqueKeysWithValues: try runLog.experiments().map { ($0.id!, $0.name) })
-    var experimentID: Int64?
-    if let experiment {
-      guard let id = experiments.first(where: { $0.value == experiment })?.key else {
-        throw CLIError(
-          "no experiment '\(experiment)' in \(runLog.path); it has: \(experiments.values.sorted().joined(separator: ", "))"
-        )
-      }
-      experimentID = id
-    }
+    let (experiments, experimentID) = try runLog.experimentNames(selecting: experiment)
     let runs = try runLog.runs(experimentID: experimentID, statuses: status.isEmpty ? nil : status)
     if json {
       emit(try RunJSON.encode(runs.map { RunJSON($0, experiment: experiments[$0.experimentID] ?? "?") }))

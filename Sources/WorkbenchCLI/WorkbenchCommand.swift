@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WorkbenchKit
+import WorkbenchRunLog
 
 /// `workbench`: runs language-model experiments described in YAML and records every run in SQLite.
 public struct WorkbenchCommand: ParsableCommand {
@@ -47,4 +48,17 @@ struct CLIError: Error, CustomStringConvertible {
 /// Prints to standard output.
 func emit(_ line: String) {
   print(line)
+}
+
+extension RunLog {
+  /// The experiments' names by id, and the id of `name` when a command was asked for one
+  /// (`--experiment`): an error listing the log's experiments when it has no such one.
+  func experimentNames(selecting name: String?) throws -> (names: [Int64: String], selected: Int64?) {
+    let names = Dictionary(uniqueKeysWithValues: try experiments().map { ($0.id!, $0.name) })
+    guard let name else { return (names, nil) }
+    guard let id = names.first(where: { $0.value == name })?.key else {
+      throw CLIError("no experiment '\(name)' in \(path); it has: \(names.values.sorted().joined(separator: ", "))")
+    }
+    return (names, id)
+  }
 }

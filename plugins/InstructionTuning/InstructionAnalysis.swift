@@ -211,7 +211,7 @@ struct InstructionAnalysis {
         title: "\(tier) instructions", xLabel: "I, distinct instructions tuned on", yLabel: "exact match ×100",
         logX: true, logY: false)
       for (i, model) in models.enumerated() {
-        let color = SVGPlot.viridis(models.count > 1 ? Double(i) / Double(models.count - 1) * 0.85 : 0.3)
+        let color = SVGPlot.modelColor(i, of: models.count)
         let group = points.filter { $0.model == model && $0.I >= 1 }
         let Is = Set(group.map(\.I)).sorted()
         let means = Is.compactMap { I in Self.pooled(group.filter { $0.I == I }, tier).map { (Double(I), $0.value) } }
@@ -222,14 +222,9 @@ struct InstructionAnalysis {
             points: group.compactMap { p in p.exact[tier].map { (Double(p.I), $0) } }, markers: true))
       }
       if tier != "seen", let lo = points.filter({ $0.I >= 1 }).map(\.I).min(), let hi = points.map(\.I).max() {
-        for (j, name) in Self.baselines.enumerated() {
-          let values = points.compactMap { $0.baselines["\(name) \(tier)"] }
-          guard !values.isEmpty else { continue }
-          plot.series.append(
-            .init(
-              label: name, color: ["#888", "#c44", "#4a4", "#a4c"][j],
-              points: [(Double(lo), mean(values)), (Double(hi), mean(values))], line: true, dashed: true))
-        }
+        plot.addBaselines(
+          Self.baselines.map { name in (name, points.compactMap { $0.baselines["\(name) \(tier)"] }) }, from: lo, to: hi
+        )
       }
       plots.append(plot.render())
     }

@@ -148,22 +148,18 @@ struct SNIAnalysis {
         title: "\(metric) on unseen test tasks", xLabel: "K, training tasks tuned on", yLabel: "\(metric) ×100",
         logX: true, logY: false)
       for (i, model) in models.enumerated() {
-        let color = SVGPlot.viridis(models.count > 1 ? Double(i) / Double(models.count - 1) * 0.85 : 0.3)
+        let color = SVGPlot.modelColor(i, of: models.count)
         let group = points.filter { $0.model == model && $0.K >= 1 }
         let Ks = Set(group.map(\.K)).sorted()
         let means = Ks.map { K in (Double(K), mean(group.filter { $0.K == K }.compactMap { $0.scores[metric] })) }
         plot.series.append(.init(label: model, color: color, points: means, line: true, markers: true))
       }
       if let lo = points.filter({ $0.K >= 1 }).map(\.K).min(), let hi = points.map(\.K).max() {
-        for (j, name) in InstructionMetricName.sniBaselines.enumerated() {
-          let values = points.compactMap { $0.baselines["\(name) \(metric)"] }
-          guard !values.isEmpty else { continue }
-          plot.series.append(
-            .init(
-              label: name, color: ["#888", "#c44"][j],
-              points: [(Double(lo), mean(values)), (Double(hi), mean(values))],
-              line: true, dashed: true))
-        }
+        plot.addBaselines(
+          InstructionMetricName.sniBaselines.map { name in
+            (name, points.compactMap { $0.baselines["\(name) \(metric)"] })
+          },
+          from: lo, to: hi)
       }
       plots.append(plot.render())
     }
