@@ -75,7 +75,12 @@ public struct ConfigDecoding {
     let node = root.value(at: relative)
     let full = ConfigPath(rootPath.components + components)
     let value = node.map { " (got \($0.rendered))" } ?? ""
-    return ConfigError(.invalidValue, at: node?.location ?? root.location, "'\(full)': \(fallback)\(value)")
+    // A key the file lacks (a check across keys names one left out): point at the nearest
+    // mapping the file has on its path.
+    var present = components
+    while !present.isEmpty && root.value(at: ConfigPath(present)) == nil { present.removeLast() }
+    let location = node?.location ?? root.value(at: ConfigPath(present))?.location ?? root.location
+    return ConfigError(.invalidValue, at: location, "'\(full)': \(fallback)\(value)")
   }
 }
 

@@ -190,10 +190,7 @@ public struct CheckpointFile: Sendable {
     }
     let header = try Checkpoint.read(data, from: url, into: nil)
     if let shape, header.model != shape {
-      throw CheckpointError(
-        "checkpoint \(url.path) holds a model of \(header.model.layers) layers, width \(header.model.width), "
-          + "vocabulary \(header.model.vocabulary); this run needs \(shape.layers) layers, width \(shape.width), "
-          + "vocabulary \(shape.vocabulary)")
+      throw CheckpointError("checkpoint \(url.path) holds a model of shape \(header.model); this run needs \(shape)")
     }
     self.url = url
     self.header = header

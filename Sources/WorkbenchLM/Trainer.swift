@@ -248,6 +248,9 @@ public final class Trainer {
 
   /// Writes the state needed to continue this run exactly.
   public func saveCheckpoint(to url: URL) throws {
+    // A device failure since the last read (out of memory) leaves the weights unreadable: never
+    // write them over the last good checkpoint.
+    try model.arena.values.backend.synchronize()
     try Checkpoint(
       model: model.config, step: step, adamStep: model.arena.step, samplerState: batches.rawState,
       tokens: tokens, arenaCount: model.arena.count,

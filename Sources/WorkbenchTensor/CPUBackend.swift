@@ -6,6 +6,8 @@ import Synchronization
 final class CPUBuffer: DeviceBuffer, @unchecked Sendable {
   let pointer: UnsafeMutableRawPointer
   let byteCount: Int
+  /// The backend whose failed allocation this buffer stands in for (no memory behind it).
+  private let standingInFor: CPUBackend?
 
   /// Nil when the memory cannot be had.
   init?(bytes: Int) {
@@ -13,9 +15,29 @@ final class CPUBuffer: DeviceBuffer, @unchecked Sendable {
     guard posix_memalign(&raw, 64, max(bytes, 64)) == 0, let raw else { return nil }
     pointer = raw
     byteCount = bytes
+    standingInFor = nil
   }
 
-  deinit { free(pointer) }
+  /// What an allocation that failed hands out: while any is alive, the backend runs no kernel.
+  init(standingInFor backend: CPUBackend) {
+    pointer = Self.nowhere
+    byteCount = 0
+    standingInFor = backend
+    backend.standIns.add(1, ordering: .acquiringAndReleasing)
+  }
+
+  var isStandIn: Bool { standingInFor != nil }
+
+  deinit {
+    if let backend = standingInFor {
+      backend.standIns.subtract(1, ordering: .acquiringAndReleasing)
+    } else {
+      free(pointer)
+    }
+  }
+
+  /// Memory no kernel reaches: kernels do not run while a stand-in is alive.
+  nonisolated(unsafe) private static let nowhere = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64)
 }
 
 /// The CPU backend could not allocate a tensor's memory. The run that asked for it ends as failed
@@ -42,16 +64,18 @@ public final class CPUBackend: Backend {
   private let pool = Mutex<(free: [Int: [CPUBuffer]], bytes: Int)>(([:], 0))
   /// The pool never keeps more than this many bytes of free buffers.
   public static let poolLimit = 1 << 30
-  /// Set when an allocation failed: kernels and writes are skipped, reads give NaN, until
-  /// `synchronize()` reports the failure (as the Vulkan backend does with device memory).
-  private let failed = Atomic<Bool>(false)
+  /// Buffers alive that stand in for failed allocations: while there is one, kernels and writes
+  /// are skipped, reads give NaN, and `synchronize()` throws (as the Vulkan backend does after a
+  /// failure) — so nothing computes on memory that is not there, even after the error was seen.
+  let standIns = Atomic<Int>(0)
+  /// The first failure, kept for `synchronize()`.
   private let failure = Mutex<CPUOutOfMemory?>(nil)
-  /// What `allocate` hands out after a failure: no kernel touches it while `failed` is set.
-  private static let standIn = CPUBuffer(bytes: 64)!
 
-  private init() {
+  /// - Parameter configuringThreads: set the kernel threads to their default (the shared backend
+  ///   does; a second instance, as tests make, leaves them alone).
+  init(configuringThreads: Bool = true) {
     _ = CPUKernelRuntime.shared  // kernel set and BLAS library before the first kernel
-    wb_set_num_threads(Int32(Self.defaultThreads))
+    if configuringThreads { wb_set_num_threads(Int32(Self.defaultThreads)) }
   }
 
   /// `WORKBENCH_THREADS` when set, else the number of cores.
@@ -80,27 +104,25 @@ public final class CPUBackend: Backend {
     trimPool()  // what the pool keeps is the first memory to give back
     if let buffer = CPUBuffer(bytes: bytes) { return buffer }
     failure.withLock { if $0 == nil { $0 = CPUOutOfMemory(bytes: bytes) } }
-    failed.store(true, ordering: .releasing)
-    return Self.standIn
+    return CPUBuffer(standingInFor: self)
   }
 
-  public var hasFailed: Bool { failed.load(ordering: .acquiring) }
+  public var hasFailed: Bool { standIns.load(ordering: .acquiring) > 0 }
 
-  /// Throws the allocation failure since the last call, if any; the work after it was skipped and
-  /// the caller abandons it. The backend is usable again afterwards.
+  /// Throws the allocation failure while any tensor of the work that met it is alive (that work
+  /// was skipped; the caller abandons it). Once those tensors are gone the backend is usable
+  /// again.
   public func synchronize() throws {
-    guard failed.load(ordering: .acquiring) else { return }
-    let error = failure.withLock { error in
-      defer { error = nil }
-      return error
+    guard standIns.load(ordering: .acquiring) > 0 else {
+      failure.withLock { $0 = nil }
+      return
     }
-    failed.store(false, ordering: .releasing)
-    if let error { throw error }
+    throw failure.withLock { $0 } ?? CPUOutOfMemory(bytes: 0)
   }
 
   public func recycle(_ buffer: any DeviceBuffer) {
     let buffer = unsafeDowncast(buffer, to: CPUBuffer.self)
-    guard buffer !== Self.standIn else { return }
+    guard !buffer.isStandIn else { return }
     pool.withLock { state in
       guard state.bytes + buffer.byteCount <= Self.poolLimit else { return }
       state.free[buffer.byteCount, default: []].append(buffer)
@@ -112,13 +134,13 @@ public final class CPUBackend: Backend {
   public func trimPool() { pool.withLock { $0 = ([:], 0) } }
 
   public func write(_ bytes: UnsafeRawBufferPointer, to view: BufferView, elementSize: Int) {
-    guard !failed.load(ordering: .relaxed) else { return }
+    guard standIns.load(ordering: .relaxed) == 0 else { return }
     let target = unsafeDowncast(view.buffer, to: CPUBuffer.self).pointer + view.offset * elementSize
     target.copyMemory(from: bytes.baseAddress!, byteCount: min(bytes.count, view.count * elementSize))
   }
 
   public func read(_ view: BufferView, elementSize: Int, into bytes: UnsafeMutableRawBufferPointer) {
-    guard !failed.load(ordering: .relaxed) else {
+    guard standIns.load(ordering: .relaxed) == 0 else {
       // Values that cannot be mistaken for results; `synchronize()` says what happened.
       let floats = bytes.bindMemory(to: Float.self)
       for i in floats.indices { floats[i] = .nan }
@@ -137,7 +159,7 @@ public final class CPUBackend: Backend {
   }
 
   public func execute(_ kernel: Kernel) {
-    guard !failed.load(ordering: .relaxed) else { return }
+    guard standIns.load(ordering: .relaxed) == 0 else { return }
     switch kernel {
     case .fill(let y, let value):
       wb_fill(f(y), y.count, value)

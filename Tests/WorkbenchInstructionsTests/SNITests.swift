@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WorkbenchInstructions
+import WorkbenchKit
 import WorkbenchLM
 import WorkbenchRandom
 import WorkbenchTestSupport
@@ -376,5 +377,37 @@ func writeSNIFolder(_ folder: TemporaryDirectory) {
       try String(contentsOfFile: folder.path("tasks/task004_sentiment.json"), encoding: .utf8).replacingOccurrences(
         of: "Dull.", with: "Dreary."))
     #expect(try SNIDataset(source).trainingFingerprint != before)
+  }
+}
+
+/// `tasks:` and `tokenizer:` are checked as they decode, each error at the mapping it is about.
+@Suite struct TaskSourceDecodingTests {
+  private func error(_ yaml: String) -> String? {
+    do {
+      let tree = try ConfigNode.parse(
+        yaml: "model: {n_layer: 1, d_model: 16, n_head: 2}\ninstructions: 4\n" + yaml, file: "x.yaml")
+      let decoding = ConfigDecoding()
+      _ = try decoding.decode(InstructionTuningConfig.self, from: tree)
+      try decoding.rejectUnknownKeys()
+      return nil
+    } catch {
+      return "\(error)"
+    }
+  }
+
+  @Test func sniTasksDecodeAndTheSuiteNeedsNone() throws {
+    #expect(error("tasks: {source: sni, path: data/sni, split: xlingual}\n") == nil)
+    #expect(error("tasks: {source: suite}\n") == nil)
+  }
+
+  @Test func aMissingFolderAStrayKeyAndAnUnknownSourceAreErrorsAtTheirMapping() throws {
+    let missing = try #require(error("tasks: {source: sni}\n"))
+    #expect(missing.contains("x.yaml:3:8") && missing.contains("'tasks.path': missing"), "\(missing)")
+    let stray = try #require(error("tasks:\n  path: data/sni\n"))
+    #expect(stray.contains("x.yaml:4:3") && stray.contains("apply to source: sni only"), "\(stray)")
+    let source = try #require(error("tasks: {source: snl, path: x}\n"))
+    #expect(source.contains("x.yaml:3:17") && source.contains("must be suite or sni"), "\(source)")
+    let tokenizer = try #require(error("tokenizer: {vocab: 512}\n"))
+    #expect(tokenizer.contains("x.yaml:3:12") && tokenizer.contains("Super-NaturalInstructions"), "\(tokenizer)")
   }
 }

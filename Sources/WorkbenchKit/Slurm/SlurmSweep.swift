@@ -77,8 +77,9 @@ public struct SlurmSubmitOptions: Sendable {
   public var sbatchArguments: [String] = []
   /// `--device` of the workers.
   public var device = "auto"
-  /// Which runs to submit again: `failed` (everything not finished and not queued or running) or
-  /// `none` (only runs never run).
+  /// Which runs to submit: `RerunPolicy.starts` on each run's status (`SlurmRunState.rerunStatus`);
+  /// runs queued or running in Slurm never. `workbench run --backend slurm` refuses `all`: the merge
+  /// keeps a result the home log already has, so a finished run is not submitted from the CLI.
   public var rerun = RerunPolicy.failed
 
   public init() {}
