@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import WorkbenchRunLog
 import WorkbenchTensor
 
@@ -75,19 +76,18 @@ extension AnyExperimentPlugin {
 }
 
 /// A device selected on first use, then kept.
-private final class SelectedBackend: @unchecked Sendable {
+private final class SelectedBackend: Sendable {
   private let select: @Sendable () throws -> any Backend
-  private let lock = NSLock()
-  private var backend: (any Backend)?
+  private let chosen = Mutex<(any Backend)?>(nil)
 
   init(_ select: @escaping @Sendable () throws -> any Backend) { self.select = select }
 
   func get() throws -> any Backend {
-    try lock.withLock {
-      if let backend { return backend }
-      let chosen = try select()
-      backend = chosen
-      return chosen
+    try chosen.withLock { chosen in
+      if let chosen { return chosen }
+      let backend = try select()
+      chosen = backend
+      return backend
     }
   }
 }

@@ -65,10 +65,15 @@ public struct Checkpoint: Codable, Sendable, Equatable {
   /// - Throws: `CheckpointError` naming the file when it is not a checkpoint, is damaged (its
   ///   checksum does not match its bytes) or does not fit the model.
   public static func read(from url: URL, into gpt: GPT? = nil) throws -> Checkpoint {
+    try read(try bytes(of: url), from: url, into: gpt)
+  }
+
+  /// The bytes of the checkpoint file at `url`.
+  static func bytes(of url: URL) throws -> Data {
     guard let data = FileManager.default.contents(atPath: url.path) else {
       throw CheckpointError("cannot read checkpoint \(url.path)")
     }
-    return try read(data, from: url, into: gpt)
+    return data
   }
 
   /// Reopens the model a checkpoint holds: a GPT of the stored shape on `backend`, with the stored
@@ -84,6 +89,11 @@ public struct Checkpoint: Codable, Sendable, Equatable {
 
   /// `read(from:into:)` of a file's bytes already in memory (`url` names it in errors).
   public static func read(_ data: Data, from url: URL, into gpt: GPT?) throws -> Checkpoint {
+    try read(data, from: url, into: gpt, verified: false)
+  }
+
+  /// - Parameter verified: the checksum was checked already (by `CheckpointFile`): not again.
+  static func read(_ data: Data, from url: URL, into gpt: GPT?, verified: Bool) throws -> Checkpoint {
     let checksummed = data.starts(with: magic)
     guard checksummed || data.starts(with: magicVersion1) else {
       throw CheckpointError("\(url.path) is not a workbench checkpoint (or its first line is damaged)", damaged: true)
@@ -93,13 +103,13 @@ public struct Checkpoint: Codable, Sendable, Equatable {
       throw CheckpointError("checkpoint \(url.path) is truncated", damaged: true)
     }
     let end = data.endIndex - trailer
-    if checksummed {
+    if checksummed && !verified {
       let stored = data[end...].withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }.littleEndian
       guard checksum(data[..<end]) == stored else {
         throw CheckpointError(
           "checkpoint \(url.path) is damaged: its bytes no longer match the checksum written with them", damaged: true)
       }
-    } else {
+    } else if !checksummed {
       Self.noticeUnverified(url)
     }
     let lengthStart = data.startIndex + magic.count
@@ -185,9 +195,7 @@ public struct CheckpointFile: Sendable {
 
   /// Reads and verifies `url`; `shape`, when given, is the shape the caller needs.
   public init(_ url: URL, expecting shape: GPTConfig? = nil) throws {
-    guard let data = FileManager.default.contents(atPath: url.path) else {
-      throw CheckpointError("cannot read checkpoint \(url.path)")
-    }
+    let data = try Checkpoint.bytes(of: url)
     let header = try Checkpoint.read(data, from: url, into: nil)
     if let shape, header.model != shape {
       throw CheckpointError("checkpoint \(url.path) holds a model of shape \(header.model); this run needs \(shape)")
@@ -200,7 +208,7 @@ public struct CheckpointFile: Sendable {
   /// A GPT of the stored shape on `backend`, with the stored weights and optimiser state.
   public func model(on backend: any Backend) throws -> (model: GPT, checkpoint: Checkpoint) {
     let model = GPT(header.model, on: backend, seed: 0)
-    _ = try Checkpoint.read(bytes, from: url, into: model)
+    _ = try Checkpoint.read(bytes, from: url, into: model, verified: true)
     return (model, header)
   }
 }

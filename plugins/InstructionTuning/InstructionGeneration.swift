@@ -20,13 +20,9 @@ extension InstructionTuningPlugin {
     let encoding = try Self.encoding(request.encoding)
     let config = run.config
     let text = encoding.prompt(definition: instruction, input: input)
-    let prompt: [Int32]
-    let decode: ([Int32]) -> String
-    let stop: Int32
-    let vocabulary: Int
+    let tokenizer: any AnswerTokenizer
     if config.sni != nil {
       // Super-NaturalInstructions runs: the BPE tokenizer stored with the run.
-      let tokenizer: BPETokenizer
       if let file = source.artifact("tokenizer") {
         tokenizer = try BPETokenizer(contentsOf: file)
       } else if (config.tokenizer ?? TokenizerSettings()).kind == "byte" {
@@ -34,37 +30,34 @@ extension InstructionTuningPlugin {
       } else {
         throw GenerationError("run \(key) lists no tokenizer file among its artifacts; run it again")
       }
-      prompt = [tokenizer.endOfTextID] + tokenizer.encode(text)
-      decode = tokenizer.decode
-      stop = tokenizer.endOfTextID
-      vocabulary = tokenizer.vocabulary
     } else {
-      let tokenizer = InstructionTuning.data(config.suiteSeed).tokenizer
+      let words = InstructionTuning.data(config.suiteSeed).tokenizer
       let unknown = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init).filter {
-        tokenizer.encode($0) == [1]
+        words.encode($0) == [1]
       }
       if !unknown.isEmpty {
         FileHandle.standardError.write(
           Data("words outside the suite's vocabulary (read as <unk>): \(unknown.joined(separator: ", "))\n".utf8))
       }
-      prompt = [tokenizer.endOfTextID] + tokenizer.encode(text)
-      decode = tokenizer.decode
-      stop = tokenizer.endOfTextID
-      vocabulary = tokenizer.vocabulary
+      tokenizer = words
     }
+    let prompt = [tokenizer.endOfTextID] + tokenizer.encode(text)
+    let vocabulary = tokenizer.vocabulary
     var answers: [(String, String)] = []
     for (label, url) in [("base model", source.artifact("base-checkpoint")), ("tuned model", tuned)] {
       guard let url else { continue }
-      let model = try CheckpointFile(url).model(on: source.backend()).model
-      let shape = model.config
+      let file = try CheckpointFile(url)
+      let shape = file.header.model
       guard shape.vocabulary == vocabulary else {
         throw GenerationError(
           "\(url.path): the model's vocabulary (\(shape.vocabulary)) is not the tokenizer's (\(vocabulary))")
       }
       let limit = max(1, min(request.maxTokens, shape.context - 1 - min(prompt.count, shape.context - 2)))
       let kept = SNIData.fit(prompt, budget: shape.context - 1 - limit)
-      let output = try GreedyDecoder(model: model, batch: 1).decode([kept], maxTokens: limit, stop: stop)[0]
-      answers.append((label, decode(output)))
+      let model = try file.model(on: source.backend()).model
+      let output = try GreedyDecoder(model: model, batch: 1).decode(
+        [kept], maxTokens: limit, stop: tokenizer.endOfTextID)[0]
+      answers.append((label, tokenizer.decode(output)))
     }
     let width = max(12, answers.map(\.0.count).max() ?? 0)
     return [text]
@@ -85,3 +78,15 @@ extension InstructionTuningPlugin {
     return encoding
   }
 }
+
+/// What answering an instruction needs of a tokenizer: the suite's word tokenizer and the BPE of
+/// an SNI run both provide it.
+protocol AnswerTokenizer {
+  var endOfTextID: Int32 { get }
+  var vocabulary: Int { get }
+  func encode(_ text: String) -> [Int32]
+  func decode(_ ids: [Int32]) -> String
+}
+
+extension BPETokenizer: AnswerTokenizer {}
+extension WordTokenizer: AnswerTokenizer {}
