@@ -17,6 +17,15 @@ let package = Package(
   platforms: [.macOS(.v15)],
   products: [
     .executable(name: "workbench", targets: ["workbench"]),
+    // For packages that build their own `workbench` with plugins of their own
+    // (examples/external-plugin, docs/plugins.md): the plugin API, the command line, the
+    // built-in plugins, and the runtime a plugin that trains models builds on.
+    .library(name: "WorkbenchKit", targets: ["WorkbenchKit"]),
+    .library(name: "WorkbenchCLI", targets: ["WorkbenchCLI"]),
+    .library(name: "WorkbenchPlugins", targets: ["ExperimentRegistry"]),
+    .library(
+      name: "WorkbenchRuntime",
+      targets: ["WorkbenchTensor", "WorkbenchNN", "WorkbenchLM", "WorkbenchRandom", "WorkbenchFit", "WorkbenchVulkan"]),
     // Fuzz targets for every reader of outside bytes: `scripts/fuzz` builds this with libFuzzer.
     .executable(name: "workbench-fuzz", targets: ["workbench-fuzz"]),
   ],
@@ -31,12 +40,11 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-docc-plugin", from: "1.4.0"),
   ],
   targets: [
-    .executableTarget(name: "workbench", dependencies: ["WorkbenchCLI"]),
+    .executableTarget(name: "workbench", dependencies: ["WorkbenchCLI", "ExperimentRegistry"]),
     .target(
       name: "WorkbenchCLI",
       dependencies: [
-        "ExperimentRegistry", "WorkbenchKit", "WorkbenchRunLog", "WorkbenchFit", "WorkbenchInstructions", "WorkbenchLM",
-        "WorkbenchFiles",
+        "WorkbenchKit", "WorkbenchRunLog", "WorkbenchFit", "WorkbenchLM", "WorkbenchFiles",
         "WorkbenchNN", "WorkbenchTensor", "WorkbenchRandom", "WorkbenchVulkan", "WorkbenchServe",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
@@ -60,7 +68,7 @@ let package = Package(
       name: "WorkbenchKit",
       dependencies: [
         "WorkbenchRunLog", "WorkbenchFit", "WorkbenchTensor", "WorkbenchRandom", "WorkbenchFiles",
-        .product(name: "Yams", package: "Yams"),
+        .product(name: "Yams", package: "Yams"), .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .target(name: "WorkbenchRunLog", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
     // Fits run thousands of L-BFGS starts: optimised even in debug builds, so tests stay fast.
@@ -70,7 +78,7 @@ let package = Package(
     .target(
       name: "WorkbenchInstructions",
       dependencies: [
-        "WorkbenchKit", "WorkbenchRunLog", "WorkbenchLM", "WorkbenchNN", "WorkbenchTensor", "WorkbenchRandom",
+        "WorkbenchKit", "WorkbenchLM", "WorkbenchNN", "WorkbenchTensor", "WorkbenchRandom",
         "WorkbenchFiles",
       ]),
     .target(
@@ -174,7 +182,7 @@ let package = Package(
         name: "\($0)Plugin",
         dependencies: [
           "WorkbenchKit", "WorkbenchFit", "WorkbenchTensor", "WorkbenchRandom", "WorkbenchLM", "WorkbenchNN",
-          "WorkbenchFiles",
+          "WorkbenchFiles", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]
           + (pluginDependencies[$0] ?? []),
         path: "plugins/\($0)")

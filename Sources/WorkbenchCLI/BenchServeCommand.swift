@@ -61,7 +61,7 @@ struct BenchServeCommand: ParsableCommand {
     let port = PortBox()
     let serving = Task { try await server.run(host: "127.0.0.1", port: 0) { port.set($0) } }
     defer { serving.cancel() }
-    guard let bound = port.wait(seconds: 30) else { throw CLIError("the server did not start") }
+    guard let bound = port.wait(seconds: 30) else { throw CommandError("the server did not start") }
 
     let pages = [
       ("experiments", "/"), ("experiment (runs table, curves, fit)", "/experiments/bench"),
@@ -182,7 +182,7 @@ enum HTTPProbe {
   static func get(port: Int, path: String) throws -> (status: Int, bytes: Int, seconds: Double) {
     let start = DispatchTime.now()
     let connection = socket(AF_INET, streamSocket, 0)
-    guard connection >= 0 else { throw CLIError("socket: \(String(cString: strerror(errno)))") }
+    guard connection >= 0 else { throw CommandError("socket: \(String(cString: strerror(errno)))") }
     defer { close(connection) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
@@ -193,10 +193,10 @@ enum HTTPProbe {
         connect(connection, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
       }
     }
-    guard connected == 0 else { throw CLIError("connect to port \(port): \(String(cString: strerror(errno)))") }
+    guard connected == 0 else { throw CommandError("connect to port \(port): \(String(cString: strerror(errno)))") }
     let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
     guard request.withUnsafeBytes({ send(connection, $0.baseAddress, $0.count, 0) }) == request.count else {
-      throw CLIError("send: \(String(cString: strerror(errno)))")
+      throw CommandError("send: \(String(cString: strerror(errno)))")
     }
     var response: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 1 << 16)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WorkbenchKit
 import WorkbenchLM
 import WorkbenchNN
 import WorkbenchTensor
@@ -101,7 +102,7 @@ struct BenchOpsCommand: ParsableCommand {
     let result: TrainingBenchmark.Result
     if let vulkan = selected.backend as? VulkanBackend {
       guard vulkan.timestampsAvailable else {
-        throw CLIError("\(vulkan.name) has no timestamp queries on its compute queue: no per-op times")
+        throw CommandError("\(vulkan.name) has no timestamp queries on its compute queue: no per-op times")
       }
       vulkan.setProfiling(true)
       result = try benchmark.run(on: vulkan) { vulkan.resetProfile() }

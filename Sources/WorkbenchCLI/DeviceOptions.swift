@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WorkbenchKit
 import WorkbenchTensor
 import WorkbenchVulkan
 
@@ -28,7 +29,7 @@ struct DeviceOptions: ParsableArguments {
       if ProcessInfo.processInfo.environment["WORKBENCH_PROFILE"] == "1" { registerProfileAtExit }
       return selected
     } catch let error as VulkanError {
-      throw CLIError("--device \(device): \(error)")
+      throw CommandError("--device \(device): \(error)")
     }
   }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WorkbenchFiles
+import WorkbenchKit
 import WorkbenchRunLog
 
 struct ExportCommand: ParsableCommand {
@@ -71,7 +72,7 @@ struct ExportCommand: ParsableCommand {
       do {
         try Data(text.utf8).writeAtomically(to: URL(fileURLWithPath: output))
       } catch {
-        throw CLIError("cannot write \(output): \(error.localizedDescription)")
+        throw CommandError("cannot write \(output): \(error.localizedDescription)")
       }
       writeStandardErrorLine("wrote \(runs.count) runs to \(output)")
     } else {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WorkbenchFit
+import WorkbenchKit
 import WorkbenchRunLog
 
 extension ScalingForm: ExpressibleByArgument {
@@ -51,7 +52,7 @@ struct FitCommand: ParsableCommand {
       let opened = try RunLog(path: log.path)
       runLog = opened
       guard let record = try opened.experiment(named: experiment!) else {
-        throw CLIError("no experiment '\(experiment!)' in \(opened.path)")
+        throw CommandError("no experiment '\(experiment!)' in \(opened.path)")
       }
       experimentID = record.id
       records = try opened.runs(experimentID: record.id, statuses: [.finished]).filter { $0.finalValLoss != nil }
@@ -73,7 +74,7 @@ struct FitCommand: ParsableCommand {
     do {
       fit = try fitter.fit(form, to: points)
     } catch {
-      throw CLIError("\(error)")
+      throw CommandError("\(error)")
     }
     if bootstrap > 0 { fit.intervals = fitter.bootstrap(fit, points: points, resamples: bootstrap, seed: UInt64(seed)) }
     var options = ["excludeTop": String(excludeTop), "bootstrap": String(bootstrap), "delta": "0.001"]
@@ -114,11 +115,11 @@ struct FitCommand: ParsableCommand {
 
   /// Points from a CSV file: `columns` name the form's variables in order, then the loss.
   static func readCSV(_ path: String, columns: [String], form: ScalingForm) throws -> [ScalingPoint] {
-    guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(path)") }
+    guard let data = FileManager.default.contents(atPath: path) else { throw CommandError("cannot read \(path)") }
     do {
       return try ScalingPoint.csv(String(decoding: data, as: UTF8.self), columns: columns, form: form)
     } catch let error as ScalingDataError {
-      throw CLIError((error.line.map { "\(path):\($0): " } ?? "\(path): ") + error.message)
+      throw CommandError((error.line.map { "\(path):\($0): " } ?? "\(path): ") + error.message)
     }
   }
 }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import ExperimentRegistry
 import Foundation
 import WorkbenchKit
 import WorkbenchLM
@@ -50,19 +49,19 @@ struct GenerateCommand: ParsableCommand {
     let record: RunRecord
     if let reference = runReference {
       guard let found = try runLog.run(matching: reference) else {
-        throw CLIError("no run '\(reference)' in \(runLog.path); `workbench runs` lists the keys")
+        throw CommandError("no run '\(reference)' in \(runLog.path); `workbench runs` lists the keys")
       }
       record = found
     } else {
       guard let named = try runLog.experiment(named: experiment!) else {
-        throw CLIError("no experiment '\(experiment!)' in \(runLog.path)")
+        throw CommandError("no experiment '\(experiment!)' in \(runLog.path)")
       }
       let withCheckpoints = try runLog.runs(experimentID: named.id, statuses: [.finished]).filter {
         try !runLog.artifacts(runID: $0.id!).filter { $0.kind == "checkpoint" }.isEmpty
       }
       guard let latest = withCheckpoints.max(by: { ($0.finishedAt ?? .distantPast) < ($1.finishedAt ?? .distantPast) })
       else {
-        throw CLIError("experiment '\(experiment!)' has no finished run with a checkpoint; run it first")
+        throw CommandError("experiment '\(experiment!)' has no finished run with a checkpoint; run it first")
       }
       record = latest
     }
@@ -72,7 +71,7 @@ struct GenerateCommand: ParsableCommand {
     let request = GenerationRequest(
       prompt: prompt, instruction: instruction, input: input, encoding: encoding, maxTokens: maxTokens,
       temperature: temperature, topK: topK, seed: seed)
-    if let plugin = ExperimentRegistry.plugin(id: record.plugin),
+    if let plugin = InstalledPlugins.plugin(id: record.plugin),
       let lines = try plugin.generate(
         request, from: GenerationSource(record: record, artifacts: artifacts) { try device.select().backend })
     {
@@ -80,16 +79,16 @@ struct GenerateCommand: ParsableCommand {
       return
     }
     guard let artifact = artifacts.last(where: { $0.kind == "checkpoint" }) else {
-      throw CLIError(
+      throw CommandError(
         "run \(record.key.prefix(8)) has no checkpoint (it is \(record.status.rawValue), or its plugin keeps no model)")
     }
     guard let prompt else {
-      throw CLIError(
+      throw CommandError(
         "run \(record.key.prefix(8)) is a byte-level model: give --prompt (--instruction is for instruction-tuned runs)"
       )
     }
     let file: CheckpointFile
-    do { file = try CheckpointFile(URL(fileURLWithPath: artifact.path)) } catch { throw CLIError("\(error)") }
+    do { file = try CheckpointFile(URL(fileURLWithPath: artifact.path)) } catch { throw CommandError("\(error)") }
     let backend = try device.select().backend
     let model = try file.model(on: backend).model
     let tokenizer = ByteTokenizer()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WorkbenchFit
+import WorkbenchKit
 import WorkbenchRunLog
 
 struct PlanCommand: ParsableCommand {
@@ -59,7 +60,7 @@ struct PlanCommand: ParsableCommand {
     if let experiment {
       let runLog = try RunLog(path: log.path, readOnly: true)
       guard let record = try runLog.experiment(named: experiment) else {
-        throw CLIError("no experiment '\(experiment)' in \(runLog.path)")
+        throw CommandError("no experiment '\(experiment)' in \(runLog.path)")
       }
       base = try runLog.runs(experimentID: record.id, statuses: [.finished]).compactMap(\.C).max()
       for fit in try runLog.fits(experimentID: record.id!) where fit.form == ScalingForm.chinchilla.description {

@@ -1,5 +1,4 @@
 import ArgumentParser
-import ExperimentRegistry
 import Foundation
 import WorkbenchKit
 import WorkbenchRunLog
@@ -12,11 +11,12 @@ struct PluginsCommand: ParsableCommand {
   var json = false
 
   func run() throws {
-    let plugins = ExperimentRegistry.plugins
+    let plugins = InstalledPlugins.all
     if json {
       let objects: [JSONValue] = plugins.map { plugin in
         .object([
           "id": .string(plugin.id), "version": .string(plugin.version), "summary": .string(plugin.summary),
+          "commands": .array(plugin.commands.map { .string($0._commandName) }),
           "keys": .array(
             plugin.configKeys.map { key in
               .object([
@@ -38,6 +38,9 @@ struct PluginsCommand: ParsableCommand {
         table.append(["  " + key.path, key.type, key.defaultValue ?? "required", key.sweepable ? "yes" : "", key.help])
       }
       emit(table.render())
+      if !plugin.commands.isEmpty {
+        emit("  commands it adds: " + plugin.commands.map { "workbench \($0._commandName)" }.joined(separator: ", "))
+      }
     }
     emit("")
     emit("Every experiment also takes: plugin, name, description, seed (sweepable), retries, sweep.")

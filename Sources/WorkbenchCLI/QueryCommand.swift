@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WorkbenchKit
 import WorkbenchRunLog
 
 struct QueryCommand: ParsableCommand {

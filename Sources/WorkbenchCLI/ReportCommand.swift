@@ -1,5 +1,4 @@
 import ArgumentParser
-import ExperimentRegistry
 import Foundation
 import WorkbenchKit
 import WorkbenchRunLog
@@ -20,17 +19,17 @@ struct ReportCommand: ParsableCommand {
   func run() throws {
     let runLog = try RunLog(path: log.path)
     guard let record = try runLog.experiment(named: experiment) else {
-      throw CLIError("no experiment '\(experiment)' in \(runLog.path)")
+      throw CommandError("no experiment '\(experiment)' in \(runLog.path)")
     }
-    guard let plugin = ExperimentRegistry.plugins.first(where: { $0.id == record.plugin }) else {
-      throw CLIError(
+    guard let plugin = InstalledPlugins.plugin(id: record.plugin) else {
+      throw CommandError(
         "experiment '\(experiment)' was run by plugin '\(record.plugin)', which this workbench does not have")
     }
     let directory = URL(fileURLWithPath: output)
     do {
       try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     } catch {
-      throw CLIError("cannot create \(output): \(error.localizedDescription)")
+      throw CommandError("cannot create \(output): \(error.localizedDescription)")
     }
     try plugin.analyze(experiment: record, log: runLog, directory: directory, output: emit)
   }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import ExperimentRegistry
 import Foundation
 import WorkbenchKit
 import WorkbenchRunLog
@@ -69,7 +68,7 @@ struct RunCommand: ParsableCommand {
 
   func run() throws {
     if let threads { CPUBackend.setThreads(threads) }
-    let experiment = try ResolvedExperiment.load(path: file, overrides: overrides, plugins: ExperimentRegistry.plugins)
+    let experiment = try ResolvedExperiment.load(path: file, overrides: overrides, plugins: InstalledPlugins.all)
     if backend == .slurm { return try submitToSlurm(experiment) }
     if dryRun { return try printDryRun(experiment) }
 
@@ -131,9 +130,4 @@ struct RunCommand: ParsableCommand {
       "\(experiment.runs.count) runs: \(finished) already finished, \(wouldStart) would start (dry run: nothing started)"
     )
   }
-}
-
-/// Writes one line to standard error.
-func writeStandardErrorLine(_ line: String) {
-  FileHandle.standardError.write(Data((line + "\n").utf8))
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WorkbenchKit
 import WorkbenchRunLog
 import WorkbenchServe
 
@@ -66,12 +67,12 @@ struct ServeCommand: ParsableCommand {
     if let error = outcome.error {
       let text = "\(error)"
       if text.contains("Address already in use") {
-        throw CLIError("cannot listen on \(host):\(port): the port is in use; pass --port N (0 picks a free one)")
+        throw CommandError("cannot listen on \(host):\(port): the port is in use; pass --port N (0 picks a free one)")
       }
       if text.contains("Cannot assign requested address") || text.contains("bind") {
-        throw CLIError("cannot listen on \(host):\(port): \(text)")
+        throw CommandError("cannot listen on \(host):\(port): \(text)")
       }
-      throw CLIError("the server stopped: \(text)")
+      throw CommandError("the server stopped: \(text)")
     }
     emit("stopped")
   }

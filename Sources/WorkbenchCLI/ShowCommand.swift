@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WorkbenchKit
 import WorkbenchRunLog
 
 struct ShowCommand: ParsableCommand {
@@ -17,7 +18,7 @@ struct ShowCommand: ParsableCommand {
   func run() throws {
     let runLog = try RunLog(path: log.path, readOnly: true)
     guard let record = try runLog.run(matching: reference) else {
-      throw CLIError("no run '\(reference)' in \(runLog.path); `workbench runs` lists the keys")
+      throw CommandError("no run '\(reference)' in \(runLog.path); `workbench runs` lists the keys")
     }
     let experiment = try runLog.experiments().first { $0.id == record.experimentID }?.name ?? "?"
     if json {

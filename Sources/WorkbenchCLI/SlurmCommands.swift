@@ -1,5 +1,4 @@
 import ArgumentParser
-import ExperimentRegistry
 import Foundation
 import WorkbenchKit
 import WorkbenchRunLog
@@ -76,7 +75,7 @@ extension RunCommand {
         options, binary: currentExecutable(), workingDirectory: FileManager.default.currentDirectoryPath,
         dryRun: dryRun)
     } catch let error as SlurmError {
-      throw CLIError(error.description)
+      throw CommandError(error.description)
     }
     let status = result.status
     let total = status.runs.count
@@ -131,17 +130,17 @@ private func refreshedSlurmSweep(_ reference: String, overrides: [String], log p
 {
   var name = reference
   if FileManager.default.fileExists(atPath: reference) {
-    name = try ResolvedExperiment.load(path: reference, overrides: overrides, plugins: ExperimentRegistry.plugins).name
+    name = try ResolvedExperiment.load(path: reference, overrides: overrides, plugins: InstalledPlugins.all).name
   }
   do {
     let runsRoot = Runner.runsRoot(besideLog: path)
     let experiment = try SlurmSweep.latestExperiment(
-      named: name, runsRoot: runsRoot, plugins: ExperimentRegistry.plugins)
+      named: name, runsRoot: runsRoot, plugins: InstalledPlugins.all)
     let log = try RunLog(path: path)
     let status = try SlurmSweep(experiment: experiment, log: log, runsRoot: runsRoot).refresh()
     return (experiment, log, status)
   } catch let error as SlurmError {
-    throw CLIError(error.description)
+    throw CommandError(error.description)
   }
 }
 
@@ -285,9 +284,9 @@ struct WorkerCommand: ParsableCommand {
     let worker: SlurmWorker
     do {
       worker = try SlurmWorker(
-        manifest: URL(fileURLWithPath: manifest), index: index, plugins: ExperimentRegistry.plugins)
+        manifest: URL(fileURLWithPath: manifest), index: index, plugins: InstalledPlugins.all)
     } catch let error as SlurmError {
-      throw CLIError(error.description)
+      throw CommandError(error.description)
     }
     let selected = try DeviceOptions.select(worker.manifest.device)
     SignalTrap.shared.install(signals: [SIGINT, SIGTERM, SIGUSR1]) { worker.emergencyStop(signal: $0) }

@@ -1,26 +1,73 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import WorkbenchKit
 import WorkbenchRunLog
 
 /// `workbench`: runs language-model experiments described in YAML and records every run in SQLite.
+///
+/// The executable names the plugins it is built with: `workbench` itself runs
+/// `WorkbenchCommand.main(plugins: InstalledPlugins.all)`; a package of one's own adds its
+/// plugins to that list (`examples/external-plugin`).
 public struct WorkbenchCommand: ParsableCommand {
-  public static let configuration = CommandConfiguration(
-    commandName: "workbench",
-    abstract: "Small-scale language-model science: run experiments, log every run, fit the laws.",
-    discussion: """
-      Experiments are YAML files naming a plugin (`workbench plugins` lists them). Every run is
-      recorded in one SQLite log (default ./workbench.sqlite; --log PATH or WORKBENCH_LOG).
-      """,
-    version: Workbench.version,
-    subcommands: [
-      RunCommand.self, RunsCommand.self, ShowCommand.self, QueryCommand.self, ExportCommand.self, LogCommand.self,
-      GenerateCommand.self, FitCommand.self, PlanCommand.self, ReportCommand.self, PluginsCommand.self,
-      BenchCommand.self, DevicesCommand.self, ScoreCommand.self, TasksCommand.self, StatusCommand.self,
-      SweepMergeCommand.self, WorkerCommand.self, ServeCommand.self,
-    ])
+  public static var configuration: CommandConfiguration {
+    CommandConfiguration(
+      commandName: "workbench",
+      abstract: "Small-scale language-model science: run experiments, log every run, fit the laws.",
+      discussion: """
+        Experiments are YAML files naming a plugin (`workbench plugins` lists them). Every run is
+        recorded in one SQLite log (default ./workbench.sqlite; --log PATH or WORKBENCH_LOG).
+        """,
+      version: Workbench.version,
+      subcommands: hostCommands + InstalledPlugins.all.flatMap(\.commands))
+  }
+
+  /// The host's own subcommands (plugins add theirs after these).
+  static let hostCommands: [any ParsableCommand.Type] = [
+    RunCommand.self, RunsCommand.self, ShowCommand.self, QueryCommand.self, ExportCommand.self, LogCommand.self,
+    GenerateCommand.self, FitCommand.self, PlanCommand.self, ReportCommand.self, PluginsCommand.self,
+    BenchCommand.self, DevicesCommand.self, StatusCommand.self, SweepMergeCommand.self, WorkerCommand.self,
+    ServeCommand.self,
+  ]
 
   public init() {}
+
+  /// Runs the command line with `plugins` installed. Two plugins with one id, or a plugin command
+  /// named like another command, is a mistake of the build: reported, exit status 70.
+  public static func main(plugins: [AnyExperimentPlugin]) {
+    if let clash = InstalledPlugins.clash(in: plugins, hostCommands: hostCommands.map { $0._commandName }) {
+      writeStandardErrorLine("workbench: this build is inconsistent: \(clash)")
+      Foundation.exit(70)
+    }
+    InstalledPlugins.install(plugins)
+    main()
+  }
+}
+
+/// The plugins this executable was built with (set once, by `WorkbenchCommand.main(plugins:)`).
+public enum InstalledPlugins {
+  private static let installed = Mutex<[AnyExperimentPlugin]>([])
+
+  /// Every installed plugin, in the order `workbench plugins` lists them.
+  public static var all: [AnyExperimentPlugin] { installed.withLock { $0 } }
+
+  /// The plugin whose id is `id` (a run record's `plugin`), if this build has it.
+  public static func plugin(id: String) -> AnyExperimentPlugin? { all.first { $0.id == id } }
+
+  static func install(_ plugins: [AnyExperimentPlugin]) { installed.withLock { $0 = plugins } }
+
+  /// What makes `plugins` unusable together: a repeated plugin id, or a subcommand name used twice.
+  public static func clash(in plugins: [AnyExperimentPlugin], hostCommands: [String]) -> String? {
+    var ids = Set<String>()
+    for plugin in plugins where !ids.insert(plugin.id).inserted { return "two plugins have the id '\(plugin.id)'" }
+    var names = Set(hostCommands)
+    for plugin in plugins {
+      for command in plugin.commands where !names.insert(command._commandName).inserted {
+        return "plugin \(plugin.id) adds a command '\(command._commandName)' that workbench already has"
+      }
+    }
+    return nil
+  }
 }
 
 /// `--log PATH`: which run log to use.
@@ -38,13 +85,6 @@ struct LogOptions: ParsableArguments {
   }
 }
 
-/// A command that cannot do what was asked: one line on stderr, exit status 1 (no usage text,
-/// unlike ArgumentParser's `ValidationError`, which is for malformed arguments).
-struct CLIError: Error, CustomStringConvertible {
-  let description: String
-  init(_ description: String) { self.description = description }
-}
-
 /// Prints to standard output.
 func emit(_ line: String) {
   print(line)
@@ -57,7 +97,7 @@ extension RunLog {
     let names = Dictionary(uniqueKeysWithValues: try experiments().map { ($0.id!, $0.name) })
     guard let name else { return (names, nil) }
     guard let id = names.first(where: { $0.value == name })?.key else {
-      throw CLIError("no experiment '\(name)' in \(path); it has: \(names.values.sorted().joined(separator: ", "))")
+      throw CommandError("no experiment '\(name)' in \(path); it has: \(names.values.sorted().joined(separator: ", "))")
     }
     return (names, id)
   }

@@ -3,7 +3,6 @@ import WorkbenchFiles
 import WorkbenchKit
 import WorkbenchLM
 import WorkbenchRandom
-import WorkbenchRunLog
 import WorkbenchTensor
 
 /// Where an instruction-tuning experiment's tasks come from (`tasks:`): workbench's generated

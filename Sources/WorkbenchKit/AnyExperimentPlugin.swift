@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import WorkbenchRunLog
 
@@ -10,6 +11,8 @@ public struct AnyExperimentPlugin: Sendable {
   /// What keeps the config from being one declaration per key: empty when `Config` is a
   /// `ConfigSection` whose every stored property (nested sections too) is a declared key.
   public let configDeclarationProblems: [String]
+  /// The subcommands the plugin adds to `workbench`.
+  public let commands: [any ParsableCommand.Type]
   let planRuns: @Sendable (SweepPoint, ConfigDecoding, Int) throws -> [PlannedRun]
   let analyzeRuns: @Sendable ([RunRecord], AnalysisContext) throws -> Void
   let generateFromRun: @Sendable (GenerationRequest, GenerationSource) throws -> [String]?
@@ -19,6 +22,7 @@ public struct AnyExperimentPlugin: Sendable {
     version = P.version
     summary = P.summary
     configKeys = P.configKeys
+    commands = P.commands
     if let declared = P.Config.self as? any ConfigSection.Type {
       configDeclarationProblems = declared.undeclaredProperties
     } else {
@@ -50,7 +54,7 @@ public struct AnyExperimentPlugin: Sendable {
     analyzeRuns = { records, context in
       let decoder = JSONDecoder()
       let runs = try records.map { record in
-        FinishedRun(record: record, config: try decoder.decode(P.Config.self, from: Data(record.config.utf8)))
+        FinishedRun(record, config: try decoder.decode(P.Config.self, from: Data(record.config.utf8)))
       }
       try P().analyze(runs, context: context)
     }
@@ -63,7 +67,7 @@ public struct AnyExperimentPlugin: Sendable {
           "run \(source.record.key.prefix(8)): its logged config is not a \(P.id) config this workbench reads "
             + "(\(error))")
       }
-      return try P().generate(request, run: FinishedRun(record: source.record, config: config), source: source)
+      return try P().generate(request, run: FinishedRun(source.record, config: config), source: source)
     }
   }
 }

@@ -1,3 +1,4 @@
+import ArgumentParser
 import WorkbenchRunLog
 
 /// An experiment plugin: a typed config, a plan of runs, how to execute one run, and how to
@@ -19,6 +20,9 @@ public protocol ExperimentPlugin: Sendable {
   /// The config keys, for `workbench plugins` and for sweep expansion (`sweepable` keys given as a
   /// list are swept over).
   static var configKeys: [ConfigKey] { get }
+  /// Subcommands the plugin adds to `workbench` (ArgumentParser commands: `workbench tasks`,
+  /// `workbench score` are the instruction-tuning plugin's). Their names must not be the host's.
+  static var commands: [any ParsableCommand.Type] { get }
 
   init()
 
@@ -39,6 +43,8 @@ public protocol ExperimentPlugin: Sendable {
 }
 
 extension ExperimentPlugin {
+  public static var commands: [any ParsableCommand.Type] { [] }
+
   public func plan(_ config: Config, seed: Int) throws -> [RunSpec<Config>] {
     [RunSpec(config: config, seed: seed)]
   }
@@ -64,10 +70,33 @@ public struct RunSpec<Config: Codable & Sendable>: Sendable {
   }
 }
 
-/// A finished run handed to `analyze`: its log record and its decoded config.
+/// A complete run handed to `analyze` and `generate`: what the log recorded of it and its decoded
+/// config. A plain value: plugins read runs through Kit, never through the run log's records.
 public struct FinishedRun<Config: Codable & Sendable>: Sendable {
-  public var record: RunRecord
-  public var config: Config
+  /// The run key: a hash of the resolved config, plugin id and version, and seed.
+  public let key: String
+  public let label: String
+  public let seed: Int
+  /// `finished`, or `diverged` (a run whose loss stopped being finite still has a result).
+  public let status: RunStatus
+  /// The device it ran on (`cpu`, `vulkan:0`), as recorded.
+  public let device: String?
+  /// The summary the plugin's `execute` returned (N, D, C, final losses).
+  public let summary: RunSummary
+  public let config: Config
+  /// The run's row in the log (metrics and fits are linked to it).
+  let runID: Int64
+
+  init(_ record: RunRecord, config: Config) {
+    key = record.key
+    label = record.label
+    seed = Int(record.seed)
+    status = record.status
+    device = record.device
+    summary = record.summary
+    self.config = config
+    runID = record.id!
+  }
 }
 
 /// Documentation of one config key, for `workbench plugins`.

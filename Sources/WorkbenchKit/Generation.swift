@@ -35,7 +35,7 @@ public struct GenerationRequest: Sendable {
 
 /// A run's model as `workbench generate` finds it: the finished run, its files, and the device.
 public struct GenerationSource: Sendable {
-  public var record: RunRecord
+  let record: RunRecord
   /// The run's artifacts in the order they were recorded (`kind` says which is which).
   public var artifacts: [ArtifactRecord]
   private let selected: SelectedBackend

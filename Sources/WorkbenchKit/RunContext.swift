@@ -143,14 +143,17 @@ public final class RunContext: @unchecked Sendable {
 /// What a plugin gets in `analyze`: the run log to read metrics from and store fits in, a folder
 /// for reports, and the output stream.
 public final class AnalysisContext: @unchecked Sendable {
-  public let experiment: ExperimentRecord
+  /// The experiment's `name:`.
+  public let experimentName: String
   /// `runs/<experiment>/`: where reports go.
   public let directory: URL
+  let experimentID: Int64
   let log: RunLog
   private let output: (String) -> Void
 
   init(experiment: ExperimentRecord, directory: URL, log: RunLog, output: @escaping (String) -> Void) {
-    self.experiment = experiment
+    experimentName = experiment.name
+    experimentID = experiment.id!
     self.directory = directory
     self.log = log
     self.output = output
@@ -160,23 +163,47 @@ public final class AnalysisContext: @unchecked Sendable {
   public func print(_ line: String) { output(line) }
 
   /// The values of metric `name` of a run, by step.
-  public func metrics(of run: RunRecord, _ name: MetricName) throws -> [MetricRecord] {
-    try log.metrics(runID: run.id!, name: name.name)
+  public func metrics<C>(of run: FinishedRun<C>, _ name: MetricName) throws -> [MetricPoint] {
+    try log.metrics(runID: run.runID, name: name.name).map(MetricPoint.init)
   }
 
-  /// Every metric of a run.
-  public func metrics(of run: RunRecord) throws -> [MetricRecord] { try log.metrics(runID: run.id!) }
+  /// Every metric of a run, by name and step.
+  public func metrics<C>(of run: FinishedRun<C>) throws -> [MetricPoint] {
+    try log.metrics(runID: run.runID).map(MetricPoint.init)
+  }
 
   /// Stores a fit and links it to the runs it used.
   @discardableResult
-  public func storeFit(
+  public func storeFit<C>(
     form: String, parameters: [String: Double], intervals: [String: [Double]]? = nil, options: [String: String] = [:],
-    runs: [RunRecord], pointCount: Int, objective: Double, r2: Double?
+    runs: [FinishedRun<C>], pointCount: Int, objective: Double, r2: Double?
   ) throws -> Int64 {
     let record = try FitRecord(
-      experimentID: experiment.id!, form: form, parameters: parameters, intervals: intervals, options: options,
+      experimentID: experimentID, form: form, parameters: parameters, intervals: intervals, options: options,
       pointCount: pointCount, objective: objective, r2: r2)
-    return try log.insertFit(record, runIDs: runs.compactMap(\.id))
+    return try log.insertFit(record, runIDs: runs.map(\.runID))
+  }
+}
+
+/// One logged value of a metric, as `analyze` reads it.
+public struct MetricPoint: Sendable, Equatable {
+  public let name: MetricName
+  public let step: Int
+  public let value: Double
+  /// Training tokens seen when the value was measured.
+  public let tokens: Int?
+  /// Training FLOPs spent when the value was measured.
+  public let flops: Double?
+  /// Seconds since the run started.
+  public let elapsedSeconds: Double?
+
+  init(_ record: MetricRecord) {
+    name = MetricName(record.name)
+    step = Int(record.step)
+    value = record.value
+    tokens = record.tokens.map(Int.init)
+    flops = record.flops
+    elapsedSeconds = record.elapsedSeconds
   }
 }
 

@@ -1,3 +1,4 @@
+import ExperimentRegistry
 import WorkbenchCLI
 
-WorkbenchCommand.main()
+WorkbenchCommand.main(plugins: ExperimentRegistry.plugins)

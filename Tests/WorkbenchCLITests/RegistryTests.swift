@@ -1,7 +1,10 @@
 import ExperimentRegistry
 import Foundation
 import Testing
+import WorkbenchKit
 import WorkbenchTestSupport
+
+@testable import WorkbenchCLI
 
 @Suite struct RegistryTests {
   @Test func pluginFoldersPackageAndRegistryAgree() throws {
@@ -33,4 +36,26 @@ import WorkbenchTestSupport
     let ids = ExperimentRegistry.plugins.map(\.id)
     #expect(Set(ids).count == ids.count)
   }
+
+  /// Plugins add their subcommands to `workbench`: the built-in ones are listed under their names
+  /// and none shadows a host command.
+  @Test func pluginCommandsJoinTheHostsWithoutAClash() throws {
+    #expect(InstalledPlugins.clash(in: ExperimentRegistry.plugins, hostCommands: hostNames) == nil)
+    let instruction = try #require(ExperimentRegistry.plugins.first { $0.id == "instruction-tuning" })
+    #expect(instruction.commands.map { $0._commandName } == ["tasks", "score"])
+    #expect(!hostNames.contains("tasks") && !hostNames.contains("score"))
+  }
+
+  /// The mistakes a package of its own can make are found before the command line runs.
+  @Test func aRepeatedPluginOrCommandNameIsReported() {
+    let plugins = ExperimentRegistry.plugins
+    #expect(
+      InstalledPlugins.clash(in: plugins + [plugins[0]], hostCommands: hostNames)
+        == "two plugins have the id '\(plugins[0].id)'")
+    #expect(
+      InstalledPlugins.clash(in: plugins, hostCommands: hostNames + ["tasks"])
+        == "plugin instruction-tuning adds a command 'tasks' that workbench already has")
+  }
+
+  private var hostNames: [String] { WorkbenchCommand.hostCommands.map { $0._commandName } }
 }

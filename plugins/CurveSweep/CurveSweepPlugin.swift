@@ -1,7 +1,6 @@
 import Foundation
 import WorkbenchFit
 import WorkbenchKit
-import WorkbenchRunLog
 import WorkbenchTensor
 
 /// The plugin authors' example: sweeps model size over a known synthetic loss surface, logs each
@@ -66,12 +65,12 @@ public struct CurveSweepPlugin: ExperimentPlugin {
   }
 
   public func analyze(_ runs: [FinishedRun<Config>], context: AnalysisContext) throws {
-    let points = runs.compactMap { run in run.record.finalValLoss.map { (run, Double(run.config.size), $0) } }
+    let points = runs.compactMap { run in run.summary.finalValLoss.map { (run, Double(run.config.size), $0) } }
     let sizes = Set(points.map(\.1)).count
     let tokens = Set(runs.map { $0.config.steps * $0.config.batchTokens })
     guard sizes >= 3, tokens.count == 1, let D = tokens.first else {
       context.print(
-        "\(context.experiment.name): \(runs.count) runs finished; a fit of L(N) needs ≥ 3 sizes trained on one token budget"
+        "\(context.experimentName): \(runs.count) runs finished; a fit of L(N) needs ≥ 3 sizes trained on one token budget"
       )
       return
     }
@@ -83,7 +82,7 @@ public struct CurveSweepPlugin: ExperimentPlugin {
     let trueE = truth.E + truth.B / pow(Double(D), truth.beta)
     try context.storeFit(
       form: "L(N) = E + A/N^alpha", parameters: ["E": law.E, "A": law.A, "alpha": law.alpha], intervals: intervals,
-      options: ["metric": "final val_loss", "D": String(D)], runs: points.map(\.0.record), pointCount: points.count,
+      options: ["metric": "final val_loss", "D": String(D)], runs: points.map(\.0), pointCount: points.count,
       objective: law.objective, r2: law.r2)
     func row(_ name: String, _ value: Double, _ exact: Double) -> String {
       let interval = intervals[name].map { String(format: "[%.4g, %.4g]", $0[0], $0[1]) } ?? "-"

@@ -3,7 +3,6 @@ import Synchronization
 import WorkbenchKit
 import WorkbenchLM
 import WorkbenchNN
-import WorkbenchRunLog
 import WorkbenchTensor
 
 /// Trains GPT models on a text corpus, one run per grid point (model shape, token budget, learning
@@ -171,13 +170,13 @@ public struct GPTTrainingPlugin: ExperimentPlugin {
   public func analyze(_ runs: [FinishedRun<Config>], context: AnalysisContext) throws {
     let rows = runs.map { run -> String in
       let m = run.config.model
-      let loss = run.record.finalValLoss.map { String(format: "%.4f nats (%.4f bits/byte)", $0, $0 / log(2)) } ?? "-"
-      return "  \(run.record.key.prefix(8))  L\(m.layers) d\(m.width) h\(m.heads) ctx\(m.context)  "
-        + "N \(run.record.N ?? 0)  D \(run.record.D ?? 0)  val \(loss)  \(run.record.status.rawValue)"
+      let loss = run.summary.finalValLoss.map { String(format: "%.4f nats (%.4f bits/byte)", $0, $0 / log(2)) } ?? "-"
+      return "  \(run.key.prefix(8))  L\(m.layers) d\(m.width) h\(m.heads) ctx\(m.context)  "
+        + "N \(run.summary.N ?? 0)  D \(run.summary.D ?? 0)  val \(loss)  \(run.status.rawValue)"
     }
-    context.print("\(context.experiment.name): \(runs.count) run(s)")
+    context.print("\(context.experimentName): \(runs.count) run(s)")
     rows.forEach(context.print)
-    context.print("sample from one: workbench generate --experiment \(context.experiment.name) --prompt \"…\"")
+    context.print("sample from one: workbench generate --experiment \(context.experimentName) --prompt \"…\"")
   }
 
   /// Corpora already read in this process, by description (a sweep reads GCIDE once).

@@ -4,7 +4,6 @@ import WorkbenchFit
 import WorkbenchInstructions
 import WorkbenchKit
 import WorkbenchLM
-import WorkbenchRunLog
 
 /// The experiment's analysis: unseen-binding exact match against log₂ I per model size (fitted
 /// slope with a 95% interval, stored in the log), against model size at the largest I, beside
@@ -31,7 +30,9 @@ struct InstructionAnalysis {
     let baselines: [String: Double]  // "name tier" → exact match ×100
   }
 
-  func value(_ run: RunRecord, _ name: MetricName) throws -> Double? { try context.metrics(of: run, name).last?.value }
+  func value(_ run: FinishedRun<InstructionTuningConfig>, _ name: MetricName) throws -> Double? {
+    try context.metrics(of: run, name).last?.value
+  }
 
   func points() throws -> [Point] {
     try runs.map { run in
@@ -40,15 +41,15 @@ struct InstructionAnalysis {
       var baselines: [String: Double] = [:]
       for tier in Self.tiers {
         let prefix = InstructionMetricName.model(tier)
-        exact[tier] = try value(run.record, InstructionMetricName.score(prefix, "exact_match"))
-        answers[tier] = try value(run.record, InstructionMetricName.answers(prefix))
+        exact[tier] = try value(run, InstructionMetricName.score(prefix, "exact_match"))
+        answers[tier] = try value(run, InstructionMetricName.answers(prefix))
         for name in Self.baselines {
           baselines["\(name) \(tier)"] = try value(
-            run.record, InstructionMetricName.score(InstructionMetricName.baseline(name, tier), "exact_match"))
+            run, InstructionMetricName.score(InstructionMetricName.baseline(name, tier), "exact_match"))
         }
       }
       return Point(
-        run: run, N: Double(run.record.N ?? 0), exact: exact, answers: answers, baselines: baselines)
+        run: run, N: Double(run.summary.N ?? 0), exact: exact, answers: answers, baselines: baselines)
     }
   }
 
@@ -93,7 +94,7 @@ struct InstructionAnalysis {
     }
     let Is = Set(points.map(\.I)).sorted()
     context.print(
-      "\(context.experiment.name): \(all.count) runs, \(models.count) model sizes, I ∈ {\(Is.map(String.init).joined(separator: ", "))} distinct tuning instructions (encoding \(main))"
+      "\(context.experimentName): \(all.count) runs, \(models.count) model sizes, I ∈ {\(Is.map(String.init).joined(separator: ", "))} distinct tuning instructions (encoding \(main))"
     )
     context.print(
       "exact match ×100 over every test answer of the runs (seeds pooled), 95% Wilson interval; best baseline: the strongest of copy-input, copy-demo-output, majority-label and nearest-seen on unseen bindings"
@@ -141,7 +142,7 @@ struct InstructionAnalysis {
         try context.storeFit(
           form: "exact_match = a + b·log2(I)", parameters: ["a": fit.intercept, "b": fit.slope],
           intervals: ["b": [fit.low, fit.high]], options: ["tier": tier, "model": model],
-          runs: group.map(\.run.record), pointCount: xy.count, objective: fit.sse, r2: fit.r2)
+          runs: group.map(\.run), pointCount: xy.count, objective: fit.sse, r2: fit.r2)
       }
     }
     for fit in fits where fit.tier == "unseen-binding" {
@@ -195,9 +196,9 @@ struct InstructionAnalysis {
   func ablationRows(_ all: [Point], main: String) -> [AblationRow] {
     guard let other = all.first(where: { $0.encoding != main }) else { return [] }
     let at = all.filter { $0.model == other.model && $0.I == other.I }
-    let seeds = Set(at.filter { $0.encoding != main }.map(\.run.record.seed))
+    let seeds = Set(at.filter { $0.encoding != main }.map(\.run.seed))
     return Set(at.map(\.encoding)).sorted().map { encoding in
-      let group = at.filter { $0.encoding == encoding && seeds.contains($0.run.record.seed) }
+      let group = at.filter { $0.encoding == encoding && seeds.contains($0.run.seed) }
       return AblationRow(
         model: other.model, I: other.I, encoding: encoding, unseen: Self.pooled(group, "unseen-binding"),
         seen: Self.pooled(group, "seen"))

@@ -10,12 +10,12 @@ extension InstructionTuningPlugin {
   public func generate(_ request: GenerationRequest, run: FinishedRun<Config>, source: GenerationSource) throws
     -> [String]?
   {
-    let key = run.record.key.prefix(8)
+    let key = run.key.prefix(8)
     guard let instruction = request.instruction, let input = request.input else {
       throw GenerationError("run \(key) is instruction-tuned: give --instruction and --input (not --prompt)")
     }
     guard let tuned = source.artifact("checkpoint") else {
-      throw GenerationError("run \(key) has no checkpoint (it is \(run.record.status.rawValue)); run it again")
+      throw GenerationError("run \(key) has no checkpoint (it is \(run.status.rawValue)); run it again")
     }
     let encoding = try Self.encoding(request.encoding)
     let config = run.config

@@ -1,8 +1,8 @@
+import ArgumentParser
 import Foundation
 import WorkbenchInstructions
 import WorkbenchKit
 import WorkbenchLM
-import WorkbenchRunLog
 import WorkbenchTensor
 
 /// Instruction tuning on workbench's task suite, as Super-NaturalInstructions / Tk-Instruct did
@@ -21,13 +21,15 @@ public struct InstructionTuningPlugin: ExperimentPlugin {
   public static let version = InstructionTuning.version
   public static let summary =
     "Instruction tuning on I distinct instructions; generalisation to unseen ones vs I and size"
+  /// `workbench tasks` (the suite, and SNI folders) and `workbench score` (SNI's metrics).
+  public static var commands: [any ParsableCommand.Type] { [TasksCommand.self, ScoreCommand.self] }
 
   public init() {}
 
   public func plan(_ config: Config, seed: Int) throws -> [RunSpec<Config>] {
     let seen: Int
     if config.sni != nil {
-      let dataset = try SNIExperiment.dataset(config) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+      let dataset = try SNIExperiment.dataset(config) { writeStandardErrorLine($0) }
       seen = dataset.train.count
       try SNIExperiment.validate(config, dataset: dataset)
       try config.validate(seenInstructions: seen)

@@ -3,7 +3,6 @@ import WorkbenchFiles
 import WorkbenchFit
 import WorkbenchInstructions
 import WorkbenchKit
-import WorkbenchRunLog
 
 /// The analysis of runs on Super-NaturalInstructions: the official exact match and ROUGE-L on
 /// the unseen test tasks against K, the number of training tasks tuned on, per model size
@@ -31,8 +30,8 @@ struct SNIAnalysis {
       var scores: [String: Double] = [:]
       var baselines: [String: Double] = [:]
       var categories: [String: Double] = [:]
-      for metric in try context.metrics(of: run.record) {
-        let name = MetricName(metric.name)
+      for metric in try context.metrics(of: run) {
+        let name = metric.name
         if let score = InstructionMetricName.sniScores.first(where: { name == prefix.appending($0) }) {
           scores[score] = metric.value
         }
@@ -50,9 +49,9 @@ struct SNIAnalysis {
         }
       }
       let answers =
-        try context.metrics(of: run.record, InstructionMetricName.answers(prefix)).last?.value ?? 0
+        try context.metrics(of: run, InstructionMetricName.answers(prefix)).last?.value ?? 0
       return Point(
-        run: run, N: Double(run.record.N ?? 0), scores: scores, answers: answers, baselines: baselines,
+        run: run, N: Double(run.summary.N ?? 0), scores: scores, answers: answers, baselines: baselines,
         categories: categories)
     }
   }
@@ -66,7 +65,7 @@ struct SNIAnalysis {
     let Ks = Set(points.map(\.K)).sorted()
     let source = points[0].run.config.sni!
     context.print(
-      "\(context.experiment.name): \(points.count) runs on Super-NaturalInstructions (\(source.path), split \(source.split)), "
+      "\(context.experimentName): \(points.count) runs on Super-NaturalInstructions (\(source.path), split \(source.split)), "
         + "K ∈ {\(Ks.map(String.init).joined(separator: ", "))} training tasks; scores on the unseen test tasks, "
         + "as SNI's official evaluation computes them (×100)")
     context.print("exact match pooled over every test answer of the runs, 95% Wilson interval; ROUGE-L: mean over runs")
@@ -102,7 +101,7 @@ struct SNIAnalysis {
       try context.storeFit(
         form: "rougeL = a + b·log2(K)", parameters: ["a": fit.intercept, "b": fit.slope],
         intervals: ["b": [fit.low, fit.high]], options: ["model": model, "tasks": "sni"],
-        runs: group.map(\.run.record), pointCount: xy.count, objective: fit.sse, r2: fit.r2)
+        runs: group.map(\.run), pointCount: xy.count, objective: fit.sse, r2: fit.r2)
       context.print(
         String(
           format: "%@: ROUGE-L = %.2f + %.2f·log2 K, slope 95%% interval [%.2f, %.2f]%@", model, fit.intercept,

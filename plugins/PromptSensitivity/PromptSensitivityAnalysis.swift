@@ -3,7 +3,6 @@ import WorkbenchFiles
 import WorkbenchFit
 import WorkbenchKit
 import WorkbenchLM
-import WorkbenchRunLog
 
 /// The experiment's analysis, read from the log: per probed model the accuracy in Tk-Instruct's
 /// layout, the spread (max − min) over formats, calibrated and not, over demonstration sets per k,
@@ -72,7 +71,7 @@ struct PromptSensitivityAnalysis {
     guard !runs.isEmpty else { return }
     let probes = try runs.map { run in
       var values: [MetricName: [Int: Double]] = [:]
-      for m in try context.metrics(of: run.record) { values[MetricName(m.name), default: [:]][Int(m.step)] = m.value }
+      for m in try context.metrics(of: run) { values[m.name, default: [:]][m.step] = m.value }
       return Probe(run: run, values: values)
     }.sorted {
       ($0.config.model.width, $0.config.model.layers, $0.config.tuning.rawValue) < (

@@ -3,7 +3,6 @@ import WorkbenchInstructions
 import WorkbenchKit
 import WorkbenchLM
 import WorkbenchRandom
-import WorkbenchRunLog
 import WorkbenchTensor
 
 /// Prompt sensitivity (FormatSpread, Sclar et al. 2023; Zhao et al. 2021; Lu et al. 2022) on

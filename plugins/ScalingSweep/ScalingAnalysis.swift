@@ -1,7 +1,6 @@
 import Foundation
 import WorkbenchFit
 import WorkbenchKit
-import WorkbenchRunLog
 
 /// The analysis after a scaling sweep: fits, frontier, extrapolation check, plan and report.
 struct ScalingAnalysis {
@@ -18,32 +17,32 @@ struct ScalingAnalysis {
   func run() throws {
     let minN = runs.first?.config.analysis.minN ?? 0
     let finished = runs.filter {
-      $0.record.status == .finished && $0.record.finalValLoss != nil && Double($0.record.N ?? 0) >= minN
+      $0.status == .finished && $0.summary.finalValLoss != nil && Double($0.summary.N ?? 0) >= minN
     }
     guard let settings = finished.first?.config.analysis else {
-      context.print("\(context.experiment.name): no finished runs to analyse")
+      context.print("\(context.experimentName): no finished runs to analyse")
       return
     }
     let fitter = ScalingFitter()
     let finals = finished.map { run in
       ScalingPoint(
-        N: Double(run.record.N ?? 0), D: Double(run.record.D ?? 0), C: run.record.C ?? 0,
-        loss: run.record.finalValLoss!)
+        N: Double(run.summary.N ?? 0), D: Double(run.summary.D ?? 0), C: run.summary.C ?? 0,
+        loss: run.summary.finalValLoss!)
     }
     var curves: [CurvePoint] = []
     for (index, run) in finished.enumerated() {
-      for metric in try context.metrics(of: run.record, .valLoss) where Int(metric.step) > settings.warmupSteps {
+      for metric in try context.metrics(of: run, .valLoss) where metric.step > settings.warmupSteps {
         let tokens = Double(metric.tokens ?? 0)
         curves.append(
           CurvePoint(
-            run: index, step: Int(metric.step),
-            point: ScalingPoint(N: Double(run.record.N ?? 0), D: tokens, C: metric.flops ?? 0, loss: metric.value)))
+            run: index, step: metric.step,
+            point: ScalingPoint(N: Double(run.summary.N ?? 0), D: tokens, C: metric.flops ?? 0, loss: metric.value)))
       }
     }
     let sizes = Set(finals.map(\.N)).sorted()
     context.print(
       String(
-        format: "%@: %d runs, %d sizes, N %.3g … %.3g (%.1f decades), D %.3g … %.3g tokens", context.experiment.name,
+        format: "%@: %d runs, %d sizes, N %.3g … %.3g (%.1f decades), D %.3g … %.3g tokens", context.experimentName,
         finished.count, sizes.count, sizes.first ?? 0, sizes.last ?? 0, log10((sizes.last ?? 1) / (sizes.first ?? 1)),
         finals.map(\.D).min() ?? 0, finals.map(\.D).max() ?? 0))
 
@@ -70,7 +69,7 @@ struct ScalingAnalysis {
       try context.storeFit(
         form: form.description, parameters: fit.named, intervals: fit.intervals,
         options: options.merging(["law": label]) { $1 },
-        runs: Set(used).sorted().map { finished[$0].record }, pointCount: fit.pointCount, objective: fit.objective,
+        runs: Set(used).sorted().map { finished[$0] }, pointCount: fit.pointCount, objective: fit.objective,
         r2: fit.r2)
       for (name, value) in zip(form.parameterNames, fit.parameters) {
         let interval = fit.intervals[name].map { String(format: "[%.4g, %.4g]", $0[0], $0[1]) } ?? "-"

@@ -25,7 +25,7 @@ struct ScalingReport {
       let points = curves.filter { $0.run == index }.map { ($0.point.C, $0.point.loss) }
       compute.series.append(
         .init(
-          label: String(format: "N = %.3g", Double(run.record.N ?? 0)), color: color(Double(run.record.N ?? 0)),
+          label: String(format: "N = %.3g", Double(run.summary.N ?? 0)), color: color(Double(run.summary.N ?? 0)),
           points: points, line: true))
     }
     compute.series.append(

@@ -3,7 +3,6 @@ import GPTTrainingPlugin
 import WorkbenchFit
 import WorkbenchKit
 import WorkbenchLM
-import WorkbenchRunLog
 
 /// Trains a family of GPTs and measures the scaling laws of Kaplan et al. (2020) and Hoffmann et
 /// al. (2022) on them: L(N), L(D), L(C) with bootstrap intervals, the Chinchilla form, the

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import WorkbenchFiles
 import WorkbenchInstructions
+import WorkbenchKit
 import WorkbenchLM
 
 struct ScoreCommand: ParsableCommand {
@@ -44,19 +45,19 @@ struct ScoreCommand: ParsableCommand {
         let preds = try SNIFiles.readPredictions(URL(fileURLWithPath: predictions))
         scores = SNIScores(references: refs, predictions: preds)
       } catch let error as SNIError {
-        throw CLIError(error.description)
+        throw CommandError(error.description)
       }
       guard scores.instances > 0 else {
-        throw CLIError("\(references): no reference line of the default track (xlingual is not scored here)")
+        throw CommandError("\(references): no reference line of the default track (xlingual is not scored here)")
       }
       if let outputFile {
         do {
           try Data(scores.json.utf8).writeAtomically(to: URL(fileURLWithPath: outputFile))
         } catch {
-          throw CLIError("\(outputFile): cannot be written (\((error as NSError).localizedDescription))")
+          throw CommandError("\(outputFile): cannot be written (\((error as NSError).localizedDescription))")
         }
       }
-      emit(json ? scores.json : scores.report)
+      print(json ? scores.json : scores.report)
       if scores.otherTracks > 0 {
         writeStandardErrorLine(
           "\(scores.otherTracks) reference lines of other tracks (xlingual: ROUGE-L over GPT-2 tokens) were not scored")
@@ -85,14 +86,14 @@ struct ScoreCommand: ParsableCommand {
       for reference in inputs.reference {
         let score = InstructionMetrics.rougeL(prediction: inputs.prediction, reference: reference, stem: stem)
         let tokens = InstructionMetrics.rougeTokens(reference, stem: stem).joined(separator: " ")
-        emit(
+        print(
           String(
             format: "reference %@  [%@]  P %.4f  R %.4f  F %.4f", "\"\(reference)\"", tokens, score.precision,
             score.recall, score.f))
         if score.f > best.score { best = (score.f, reference) }
       }
-      emit("prediction [\(InstructionMetrics.rougeTokens(inputs.prediction, stem: stem).joined(separator: " "))]")
-      emit(String(format: "ROUGE-L %.4f", best.score * 100))
+      print("prediction [\(InstructionMetrics.rougeTokens(inputs.prediction, stem: stem).joined(separator: " "))]")
+      print(String(format: "ROUGE-L %.4f", best.score * 100))
     }
   }
 
@@ -103,10 +104,10 @@ struct ScoreCommand: ParsableCommand {
 
     func run() throws {
       let normalized = InstructionMetrics.normalizeAnswer(inputs.prediction)
-      emit("prediction \"\(normalized)\"")
-      for reference in inputs.reference { emit("reference  \"\(InstructionMetrics.normalizeAnswer(reference))\"") }
+      print("prediction \"\(normalized)\"")
+      for reference in inputs.reference { print("reference  \"\(InstructionMetrics.normalizeAnswer(reference))\"") }
       let score = InstructionMetrics.exactMatch(prediction: inputs.prediction, references: inputs.reference)
-      emit(String(format: "exact match %.0f", score * 100))
+      print(String(format: "exact match %.0f", score * 100))
     }
   }
 }

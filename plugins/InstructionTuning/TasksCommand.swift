@@ -47,7 +47,7 @@ struct TasksCommand: ParsableCommand {
     do {
       dataset = try SNIDataset(source) { writeStandardErrorLine($0) }
     } catch let error as SNIError {
-      throw CLIError(error.description)
+      throw CommandError(error.description)
     }
     let train = try SNIDataset.taskList(source, "train_tasks.txt")
     var table = TextTable(["TASK", "SPLIT", "CATEGORY", "INSTANCES", "ENGLISH", "DEFINITION"])
@@ -64,9 +64,9 @@ struct TasksCommand: ParsableCommand {
         ])
       }
     }
-    emit(table.render())
+    print(table.render())
     let english = (dataset.train + dataset.test).filter(\.isEnglish)
-    emit(
+    print(
       "\(min(shown, limit)) of \(shown) listed; split '\(source.split)': \(train.count) training and "
         + "\(dataset.test.count) test tasks, \(english.count) of them English (the default track)")
   }
@@ -97,7 +97,7 @@ struct TasksCommand: ParsableCommand {
     func run() throws {
       let suite = TaskSuite(seed: seed)
       guard train <= suite.seenInstructions else {
-        throw CLIError("--train must be at most \(suite.seenInstructions), the suite's seen instructions")
+        throw CommandError("--train must be at most \(suite.seenInstructions), the suite's seen instructions")
       }
       let trainTasks = suite.seenSubset(train, seed: 0)
       let unseen = suite.sample(.unseenFamily, perFamily: test) + suite.sample(.unseenCategory, perFamily: test)
@@ -135,9 +135,9 @@ struct TasksCommand: ParsableCommand {
         try Data(names[1].map { $0 + "\n" }.joined().utf8).write(
           to: splitFolder.appendingPathComponent("test_tasks.txt"))
       } catch {
-        throw CLIError("\(folder): cannot be written (\((error as NSError).localizedDescription))")
+        throw CommandError("\(folder): cannot be written (\((error as NSError).localizedDescription))")
       }
-      emit(
+      print(
         "wrote \(trainTasks.count) training and \(testTasks.count) test tasks (\(instances) instances each) to \(folder)"
       )
     }
@@ -182,14 +182,14 @@ struct TasksCommand: ParsableCommand {
       if sni.source != nil { return try TasksCommand.listSNI(sni, category: category, limit: limit) }
       let suite = TaskSuite(seed: seed)
       if let category, TaskCategory(rawValue: category) == nil {
-        throw CLIError(
+        throw CommandError(
           "no category '\(category)'; the categories are \(TaskCategory.allCases.map(\.rawValue).joined(separator: ", "))"
         )
       }
       let tiers = tier.map { [$0] } ?? TaskSuite.Tier.allCases
       if let tuned {
         guard tuned >= 0, tuned <= suite.seenInstructions else {
-          throw CLIError(
+          throw CommandError(
             "--tuned must be 0…\(suite.seenInstructions): the suite holds \(suite.seenInstructions) seen instructions")
         }
         var table = TextTable(["TASK", "CATEGORY", "DEFINITION"])
@@ -197,8 +197,8 @@ struct TasksCommand: ParsableCommand {
           (family == nil || task.family.name == family) && (category == nil || task.category.rawValue == category)
         }
         for task in chosen.prefix(limit) { table.append([task.name, task.category.rawValue, task.definition()]) }
-        emit(table.render())
-        emit(
+        print(table.render())
+        print(
           "\(min(limit, chosen.count)) of the \(chosen.count) listed of \(tuned) tuned instructions (subset_seed \(subsetSeed))"
         )
         return
@@ -207,7 +207,7 @@ struct TasksCommand: ParsableCommand {
         guard let found = suite.family(named: family) else {
           let names = suite.families.map(\.name)
           let close = nearest(to: family, in: names).map { "; did you mean \($0)?" } ?? ""
-          throw CLIError("no family '\(family)'\(close) (the families: \(names.joined(separator: ", ")))")
+          throw CommandError("no family '\(family)'\(close) (the families: \(names.joined(separator: ", ")))")
         }
         var table = TextTable(["TASK", "TIER", "DEFINITION"])
         for tier in tiers {
@@ -215,9 +215,9 @@ struct TasksCommand: ParsableCommand {
             table.append([task.name, tier.rawValue, task.definition()])
           }
         }
-        emit(table.render())
+        print(table.render())
         let counts = tiers.map { "\(suite.count($0, family: found)) \($0.rawValue)" }
-        emit(
+        print(
           "\(found.name): \(found.space.count) instructions (\(counts.joined(separator: ", "))); first \(limit) of each tier listed"
         )
         return
@@ -233,13 +233,13 @@ struct TasksCommand: ParsableCommand {
             + tiers.map { String(suite.count($0, family: family)) } + [family.task(0).definition()])
         shown += 1
       }
-      emit(table.render())
+      print(table.render())
       let counts = TaskSuite.Tier.allCases.map { "\(suite.count($0)) \($0.rawValue)" }
       let data = InstructionData(suite: suite)
-      emit(
+      print(
         "word vocabulary \(data.tokenizer.vocabulary), model context \(data.context) tokens (the longest prompt of any encoding with its answer fits)"
       )
-      emit(
+      print(
         "\(shown) of \(suite.families.count) families, \(TaskCategory.allCases.count) categories; "
           + "instructions: \(counts.joined(separator: ", "))")
     }
@@ -262,30 +262,30 @@ struct TasksCommand: ParsableCommand {
         let name = String(task.prefix(while: { $0 != "(" }))
         if let family = suite.family(named: name) {
           let example = family.task(0).name
-          throw CLIError(
+          throw CommandError(
             "no task '\(task)': \(name) takes \(family.space.keys.joined(separator: ", ")) — e.g. \(example) "
               + "(`workbench tasks list --family \(name)` lists them)")
         }
         let close = nearest(to: name, in: suite.families.map(\.name)).map { "; did you mean \($0)?" } ?? ""
-        throw CLIError("no family '\(name)'\(close) (`workbench tasks list` names them)")
+        throw CommandError("no family '\(name)'\(close) (`workbench tasks list` names them)")
       }
-      emit("task      \(found.name)")
-      emit("category  \(found.category.rawValue) (scored by \(found.metric.rawValue))")
-      emit("tier      \(suite.tier(of: found).rawValue)")
-      if let labels = found.labels { emit("labels    \(labels.joined(separator: ", "))") }
-      for i in found.family.definitions.indices { emit("definition \(i + 1): \(found.definition(i))") }
+      print("task      \(found.name)")
+      print("category  \(found.category.rawValue) (scored by \(found.metric.rawValue))")
+      print("tier      \(suite.tier(of: found).rawValue)")
+      if let labels = found.labels { print("labels    \(labels.joined(separator: ", "))") }
+      for i in found.family.definitions.indices { print("definition \(i + 1): \(found.definition(i))") }
       let (positive, negative) = suite.examples(found)
       for (kind, examples) in [("positive", positive), ("negative", negative)] {
         for (i, example) in examples.enumerated() {
-          emit("\(kind) example \(i + 1): \(example.input) → \(example.output)  (\(example.explanation))")
+          print("\(kind) example \(i + 1): \(example.input) → \(example.output)  (\(example.explanation))")
         }
       }
       let test = suite.testInstances(found, count: max(instances, 1))
       for instance in test.prefix(instances) {
-        emit("instance: \(instance.input) → \(instance.outputs.joined(separator: " | "))")
+        print("instance: \(instance.input) → \(instance.outputs.joined(separator: " | "))")
       }
-      emit("\nprompt (\(encoding.rawValue)):\n")
-      emit(encoding.prompt(found, input: test[0].input, suite: suite) + test[0].outputs[0])
+      print("\nprompt (\(encoding.rawValue)):\n")
+      print(encoding.prompt(found, input: test[0].input, suite: suite) + test[0].outputs[0])
     }
 
     /// One task of a Super-NaturalInstructions folder.
@@ -293,30 +293,30 @@ struct TasksCommand: ParsableCommand {
       let url = SNIDataset.taskURL(
         URL(fileURLWithPath: folder), task.hasSuffix(".json") ? String(task.dropLast(5)) : task)
       guard FileManager.default.fileExists(atPath: url.path) else {
-        throw CLIError("\(url.path): no such task file (`workbench tasks list --source \(folder)` lists the tasks)")
+        throw CommandError("\(url.path): no such task file (`workbench tasks list --source \(folder)` lists the tasks)")
       }
       let found: SNITask
       do { found = try SNIDataset.readTask(at: url, keep: .first(max(1, instances))) } catch let error as SNIError {
-        throw CLIError(error.description)
+        throw CommandError(error.description)
       }
-      emit("task      \(found.name)")
-      emit("category  \(found.categories.joined(separator: ", "))")
-      emit(
+      print("task      \(found.name)")
+      print("category  \(found.categories.joined(separator: ", "))")
+      print(
         "languages input \(found.inputLanguages.joined(separator: ", ")), output \(found.outputLanguages.joined(separator: ", ")), instruction \(found.instructionLanguages.joined(separator: ", "))"
       )
-      emit("instances \(found.instanceCount)")
-      emit("definition: \(found.definition)")
+      print("instances \(found.instanceCount)")
+      print("definition: \(found.definition)")
       for (kind, examples) in [("positive", found.positives), ("negative", found.negatives)] {
         for (i, example) in examples.enumerated() {
-          emit("\(kind) example \(i + 1): \(example.input) → \(example.output)")
+          print("\(kind) example \(i + 1): \(example.input) → \(example.output)")
         }
       }
       for instance in found.instances.prefix(instances) {
-        emit("instance \(instance.id): \(instance.input) → \(instance.outputs.joined(separator: " | "))")
+        print("instance \(instance.id): \(instance.input) → \(instance.outputs.joined(separator: " | "))")
       }
       let first = found.instances[0]
-      emit("\nprompt (\(encoding.rawValue)):\n")
-      emit(
+      print("\nprompt (\(encoding.rawValue)):\n")
+      print(
         encoding.prompt(
           definition: found.definition, positives: found.positives, negatives: found.negatives, input: first.input)
           + first.outputs[0])

@@ -1,0 +1,5 @@
+// Two plain value types of the run log that every plugin names — what `execute` returns and a
+// run's status — re-exported here, so that a plugin imports only WorkbenchKit and never sees the
+// log's database records.
+@_exported import enum WorkbenchRunLog.RunStatus
+@_exported import struct WorkbenchRunLog.RunSummary
