@@ -67,33 +67,38 @@ let package = Package(
     .target(
       name: "WorkbenchKit",
       dependencies: [
-        "WorkbenchRunLog", "WorkbenchFit", "WorkbenchTensor", "WorkbenchRandom", "WorkbenchFiles",
+        "WorkbenchRunLog", "WorkbenchFit", "WorkbenchTensor", "WorkbenchRandom", "WorkbenchFiles", "WorkbenchErrors",
         .product(name: "Yams", package: "Yams"), .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
-    .target(name: "WorkbenchRunLog", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+    .target(name: "WorkbenchRunLog", dependencies: ["WorkbenchErrors", .product(name: "GRDB", package: "GRDB.swift")]),
     // Fits run thousands of L-BFGS starts: optimised even in debug builds, so tests stay fast.
-    .target(name: "WorkbenchFit", swiftSettings: [.unsafeFlags(["-O"])]),
+    .target(name: "WorkbenchFit", dependencies: ["WorkbenchErrors"], swiftSettings: [.unsafeFlags(["-O"])]),
     // The instruction suite, its encodings, SNI's metrics, and how instruction-tuned models are
     // made: the experiment domain the instruction-tuning and prompt-sensitivity plugins share.
     .target(
       name: "WorkbenchInstructions",
       dependencies: [
-        "WorkbenchKit", "WorkbenchLM", "WorkbenchNN", "WorkbenchTensor", "WorkbenchRandom",
+        "WorkbenchKit", "WorkbenchLM", "WorkbenchNN", "WorkbenchTensor", "WorkbenchRandom", "WorkbenchErrors",
         "WorkbenchFiles",
       ]),
     .target(
       name: "WorkbenchLM",
       dependencies: [
-        "WorkbenchNN", "WorkbenchTensor", "WorkbenchRandom", "WorkbenchFiles", "CWorkbenchKernels", "CZlib",
+        "WorkbenchNN", "WorkbenchTensor", "WorkbenchRandom", "WorkbenchFiles", "WorkbenchErrors", "CWorkbenchKernels",
+        "CZlib",
       ]),
     .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
     .target(name: "WorkbenchNN", dependencies: ["WorkbenchTensor"]),
-    .target(name: "WorkbenchTensor", dependencies: ["WorkbenchRandom", "CWorkbenchKernels"]),
+    .target(name: "WorkbenchTensor", dependencies: ["WorkbenchRandom", "WorkbenchErrors", "CWorkbenchKernels"]),
     // Writing files atomically: a leaf, shared by checkpoints (WorkbenchLM) and artifacts (WorkbenchKit).
     .target(name: "WorkbenchFiles"),
+    // The one shape of errors (a closed code, one line for the user): a leaf every layer conforms to.
+    .target(name: "WorkbenchErrors"),
     // Seeded random numbers: a leaf, so data code (the task suite) need not import the tensor runtime.
     .target(name: "WorkbenchRandom"),
-    .target(name: "WorkbenchVulkan", dependencies: ["WorkbenchTensor", "CVulkanCompute", "CWorkbenchKernels"]),
+    .target(
+      name: "WorkbenchVulkan",
+      dependencies: ["WorkbenchTensor", "WorkbenchErrors", "CVulkanCompute", "CWorkbenchKernels"]),
     // The Vulkan offload layer. The loader is opened at run time (no libvulkan link); glslang and
     // SPIRV-Tools are Debian 12's static archives, linked in the order they depend on each other.
     .target(

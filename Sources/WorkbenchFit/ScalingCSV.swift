@@ -1,7 +1,21 @@
+import WorkbenchErrors
+
 /// A problem with a file of scaling data: its message, and the line where there is one.
-public struct ScalingDataError: Error, Sendable {
+public struct ScalingDataError: WorkbenchError {
+  /// `empty`: no header line; `columns`: the columns asked for are too few or too many for the
+  /// form, or absent; `badValue`: a value is not a finite positive number.
+  public enum Code: String, CaseIterable, Sendable { case empty, columns, badValue }
+  public var code: Code
   public var line: Int?
   public var message: String
+
+  public init(_ code: Code, line: Int? = nil, _ message: String) {
+    self.code = code
+    self.line = line
+    self.message = message
+  }
+
+  public var description: String { line.map { "line \($0): \(message)" } ?? message }
 }
 
 extension ScalingPoint {
@@ -9,18 +23,19 @@ extension ScalingPoint {
   /// the loss. Every value must be a finite number and every loss positive (the fits take logs).
   public static func csv(_ text: String, columns: [String], form: ScalingForm) throws -> [ScalingPoint] {
     let lines = text.split(whereSeparator: \.isNewline).map(String.init)
-    guard let headerLine = lines.first else { throw ScalingDataError(message: "it is empty") }
+    guard let headerLine = lines.first else { throw ScalingDataError(.empty, "it is empty") }
     let header = headerLine.split(separator: ",", omittingEmptySubsequences: false).map {
       $0.trimmingCharacters(in: .whitespaces)
     }
     guard columns.count == form.variables.count + 1 else {
       throw ScalingDataError(
-        message: "--columns needs \(form.variables.count + 1) names for \(form.name): "
+        .columns,
+        "--columns needs \(form.variables.count + 1) names for \(form.name): "
           + "\(form.variables.map(\.rawValue).joined(separator: ", ")), then the loss")
     }
     let indices = try columns.map { name -> Int in
       guard let index = header.firstIndex(of: name.trimmingCharacters(in: .whitespaces)) else {
-        throw ScalingDataError(message: "it has no column '\(name)'; its columns: \(header.joined(separator: ", "))")
+        throw ScalingDataError(.columns, "it has no column '\(name)'; its columns: \(header.joined(separator: ", "))")
       }
       return index
     }
@@ -30,12 +45,12 @@ extension ScalingPoint {
       }
       let values = try indices.map { index -> Double in
         guard index < cells.count, let value = Double(cells[index]), value.isFinite else {
-          throw ScalingDataError(line: offset + 2, message: "column \(header[index]) is not a finite number")
+          throw ScalingDataError(.badValue, line: offset + 2, "column \(header[index]) is not a finite number")
         }
         return value
       }
       guard values.allSatisfy({ $0 > 0 }) else {
-        throw ScalingDataError(line: offset + 2, message: "sizes, tokens, compute and losses must be positive")
+        throw ScalingDataError(.badValue, line: offset + 2, "sizes, tokens, compute and losses must be positive")
       }
       var point = ScalingPoint(loss: values.last!)
       for (variable, value) in zip(form.variables, values) {

@@ -1,4 +1,5 @@
 import Foundation
+import WorkbenchErrors
 
 /// A fitted scaling law: its form, published parameters, objective and goodness of fit.
 public struct ScalingFit: Sendable {
@@ -32,7 +33,9 @@ public struct ScalingFitter: Sendable {
   public init(delta: Double = 1e-3) { self.delta = delta }
 
   /// Why a fit cannot be made.
-  public struct Failure: Error, CustomStringConvertible, Sendable {
+  public struct Failure: WorkbenchError {
+    public enum Code: String, CaseIterable, Sendable { case noConvergence }
+    public var code: Code { .noConvergence }
     public let description: String
   }
 

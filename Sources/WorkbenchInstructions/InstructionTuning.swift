@@ -121,9 +121,9 @@ public enum InstructionTuning {
     } catch let error as CheckpointError where error.damaged {
       let kept = Checkpoint.setAside(base)
       throw CheckpointError(
+        .damaged,
         "\(error.description); set aside as \(kept.lastPathComponent): run the experiment again to pretrain the base "
-          + "anew",
-        damaged: true)
+          + "anew")
     }
   }
 
@@ -135,6 +135,7 @@ public enum InstructionTuning {
       let header = try Checkpoint.read(from: url)
       guard header.model == Self.gptConfig(config, Self.data(config.suiteSeed)) else {
         throw ReusedRunError(
+          .otherModel,
           "pretraining.from_run: run \(reference)'s model (\(header.model.layers) layers, width "
             + "\(header.model.width), vocabulary \(header.model.vocabulary)) is not this run's model shape")
       }

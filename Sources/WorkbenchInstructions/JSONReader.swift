@@ -1,4 +1,5 @@
 import Foundation
+import WorkbenchErrors
 
 /// A JSON value as Super-NaturalInstructions' files hold them. Objects keep their keys in file
 /// order; numbers are doubles (NaN and ±Infinity included: Python's `json` writes and reads them,
@@ -53,7 +54,11 @@ public indirect enum JSONNode: Sendable, Equatable {
 }
 
 /// Why bytes are not JSON, with the line and column (1-based, columns in bytes) where reading stopped.
-public struct JSONReadError: Error, Sendable, CustomStringConvertible {
+public struct JSONReadError: WorkbenchError {
+  /// `syntax`: not JSON at that position (truncated text included); `tooDeep`: nested deeper than
+  /// the reader follows.
+  public enum Code: String, CaseIterable, Sendable { case syntax, tooDeep }
+  public let code: Code
   public let line: Int
   public let column: Int
   public let message: String
@@ -88,7 +93,7 @@ public struct JSONReader {
 
   public static func parse(_ text: String) throws(JSONReadError) -> JSONNode { try parse(Data(text.utf8)) }
 
-  private func error(_ message: String, at offset: Int? = nil) -> JSONReadError {
+  private func error(_ message: String, at offset: Int? = nil, code: JSONReadError.Code = .syntax) -> JSONReadError {
     let end = min(offset ?? i, bytes.count)
     var line = 1
     var lineStart = 0
@@ -96,7 +101,7 @@ public struct JSONReader {
       line += 1
       lineStart = k + 1
     }
-    return JSONReadError(line: line, column: end - lineStart + 1, message: message)
+    return JSONReadError(code: code, line: line, column: end - lineStart + 1, message: message)
   }
 
   private mutating func skipSpace() {
@@ -109,7 +114,7 @@ public struct JSONReader {
   }
 
   private mutating func value(depth: Int) throws(JSONReadError) -> JSONNode {
-    guard depth < Self.maxDepth else { throw error("nested deeper than \(Self.maxDepth) levels") }
+    guard depth < Self.maxDepth else { throw error("nested deeper than \(Self.maxDepth) levels", code: .tooDeep) }
     guard i < bytes.count else { throw error("the file ends where a value should be (truncated?)") }
     switch bytes[i] {
     case UInt8(ascii: "{"): return try object(depth: depth)

@@ -41,9 +41,17 @@ public struct SNITask: Sendable {
 
 /// Why a Super-NaturalInstructions folder or task file cannot be used: one line naming the file
 /// (and the JSON position where there is one) and what to do.
-public struct SNIError: Error, Sendable, CustomStringConvertible {
+public struct SNIError: WorkbenchError {
+  /// `missing`: a folder, split or file that is not there; `unreadable`: one that cannot be read;
+  /// `malformed`: a file whose contents break SNI's format (JSON, fields, lines); `empty`: a split
+  /// that leaves no task; `notSNI`: an experiment whose tasks are not from SNI.
+  public enum Code: String, CaseIterable, Sendable { case missing, unreadable, malformed, empty, notSNI }
+  public let code: Code
   public let description: String
-  public init(_ description: String) { self.description = description }
+  public init(_ code: Code, _ description: String) {
+    self.code = code
+    self.description = description
+  }
 }
 
 /// Which Super-NaturalInstructions data an experiment uses (`tasks:` of an instruction-tuning
@@ -99,6 +107,7 @@ public struct SNIDataset: Sendable {
     var isFolder: ObjCBool = false
     guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isFolder), isFolder.boolValue else {
       throw SNIError(
+        .missing,
         "\(root.path): no such folder; tasks.path must name a natural-instructions checkout (with tasks/ and splits/)")
     }
     let train = try Self.taskList(source, "train_tasks.txt")
@@ -134,11 +143,13 @@ public struct SNIDataset: Sendable {
     self.filtered = filtered
     guard !self.train.isEmpty else {
       throw SNIError(
+        .empty,
         "\(Self.splitURL(source, "train_tasks.txt").path): no \(source.languages == "english" ? "English " : "")training task"
       )
     }
     guard !self.test.isEmpty else {
       throw SNIError(
+        .empty,
         "\(Self.splitURL(source, "test_tasks.txt").path): no \(source.languages == "english" ? "English " : "")test task"
       )
     }
@@ -161,6 +172,7 @@ public struct SNIDataset: Sendable {
           atPath: url.deletingLastPathComponent()
             .deletingLastPathComponent().path))?.sorted() ?? []
       throw SNIError(
+        .missing,
         "\(url.path): no such split file"
           + (splits.isEmpty ? " (the folder has no splits/)" : "; the splits are \(splits.joined(separator: ", "))"))
     }
@@ -172,16 +184,18 @@ public struct SNIDataset: Sendable {
       if line.isEmpty || line.hasPrefix("#") { continue }
       if line.hasSuffix(".json") { line.removeLast(5) }
       guard !line.contains("/"), line != ".", line != ".." else {
-        throw SNIError("\(url.path):\(n + 1): '\(line)' is not a task name (a file name in tasks/, without a folder)")
+        throw SNIError(
+          .malformed, "\(url.path):\(n + 1): '\(line)' is not a task name (a file name in tasks/, without a folder)")
       }
       guard FileManager.default.fileExists(atPath: taskURL(source.root, line).path) else {
         throw SNIError(
+          .missing,
           "\(url.path):\(n + 1): task \(line) is named in the split but \(taskURL(source.root, line).path) does not exist"
         )
       }
       if seen.insert(line).inserted { names.append(line) }
     }
-    guard !names.isEmpty else { throw SNIError("\(url.path): names no task") }
+    guard !names.isEmpty else { throw SNIError(.empty, "\(url.path): names no task") }
     return names
   }
 
@@ -198,10 +212,12 @@ public struct SNIDataset: Sendable {
     let name = url.deletingPathExtension().lastPathComponent
     let data: Data
     do { data = try Data(contentsOf: url) } catch {
-      throw SNIError("\(url.path): cannot be read (\((error as NSError).localizedDescription))")
+      throw SNIError(.unreadable, "\(url.path): cannot be read (\((error as NSError).localizedDescription))")
     }
     let root: JSONNode
-    do { root = try JSONReader.parse(data) } catch { throw SNIError("\(url.path): not valid JSON at \(error)") }
+    do { root = try JSONReader.parse(data) } catch {
+      throw SNIError(.malformed, "\(url.path): not valid JSON at \(error)")
+    }
     var task = try task(named: name, root, file: url.path, keep: keep)
     task.checksum = Checkpoint.checksum(data[...])
     return task
@@ -209,7 +225,7 @@ public struct SNIDataset: Sendable {
 
   /// The task of a parsed file (`file` names it in errors).
   public static func task(named name: String, _ root: JSONNode, file: String, keep: Keep) throws -> SNITask {
-    func fail(_ what: String) -> SNIError { SNIError("\(file): \(what)") }
+    func fail(_ what: String) -> SNIError { SNIError(.malformed, "\(file): \(what)") }
     guard case .object = root else { throw fail("a task file must hold one JSON object, not \(root.kind)") }
     func strings(_ key: String, required: Bool = false) throws -> [String] {
       guard let value = root[key] else {

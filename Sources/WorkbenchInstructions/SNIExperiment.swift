@@ -73,7 +73,7 @@ public enum SNIExperiment {
   public static func dataset(_ config: InstructionTuningConfig, progress: (String) -> Void = { _ in }) throws
     -> SNIDataset
   {
-    guard let source = config.tasks?.sni else { throw SNIError("the experiment's tasks are not from SNI") }
+    guard let source = config.tasks?.sni else { throw SNIError(.notSNI, "the experiment's tasks are not from SNI") }
     return try SNIDataset.cached(source, progress: progress)
   }
 
@@ -142,6 +142,7 @@ public enum SNIExperiment {
       // A damaged shared tokenizer is set aside: the next run trains it again.
       let kept = Checkpoint.setAside(url)
       throw BPEFileError(
+        error.code,
         "\(error.description); set aside as \(kept.lastPathComponent): run the experiment again to train it anew")
     }
     try context.recordArtifact(kind: "tokenizer", url: url)

@@ -179,7 +179,7 @@ public struct SNIScores: Sendable, Equatable {
 public enum SNIFiles {
   static func lines(_ url: URL) throws -> [(line: Int, node: JSONNode)] {
     guard let data = FileManager.default.contents(atPath: url.path) else {
-      throw SNIError("\(url.path): no such file (or it cannot be read)")
+      throw SNIError(.missing, "\(url.path): no such file (or it cannot be read)")
     }
     var out: [(Int, JSONNode)] = []
     var n = 0
@@ -189,12 +189,13 @@ public enum SNIFiles {
       if line.isEmpty && index == lines.count - 1 { continue }  // after the last line's newline
       if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
         throw SNIError(
+          .malformed,
           "\(url.path):\(n): a blank line (the official script stops at it: each line must be a JSON object)")
       }
       do {
         out.append((n, try JSONReader.parse(Data(line))))
       } catch {
-        throw SNIError("\(url.path):\(n): not valid JSON at column \(error.column): \(error.message)")
+        throw SNIError(.malformed, "\(url.path):\(n): not valid JSON at column \(error.column): \(error.message)")
       }
     }
     return out
@@ -205,10 +206,10 @@ public enum SNIFiles {
     var out = SNIPredictions()
     for (n, node) in try lines(url) {
       guard let id = node["id"]?.string else {
-        throw SNIError("\(url.path):\(n): a prediction line needs an \"id\" string")
+        throw SNIError(.malformed, "\(url.path):\(n): a prediction line needs an \"id\" string")
       }
       guard let p = node["prediction"]?.string else {
-        throw SNIError("\(url.path):\(n): a prediction line needs a \"prediction\" string")
+        throw SNIError(.malformed, "\(url.path):\(n): a prediction line needs a \"prediction\" string")
       }
       out[id: id] = p
     }
@@ -221,7 +222,7 @@ public enum SNIFiles {
   public static func readReferences(_ url: URL) throws -> [SNIReference] {
     var firstOfTrack: [String: SNIReference] = [:]
     return try lines(url).map { n, node in
-      func fail(_ what: String) -> SNIError { SNIError("\(url.path):\(n): \(what)") }
+      func fail(_ what: String) -> SNIError { SNIError(.malformed, "\(url.path):\(n): \(what)") }
       for key in ["task_id", "task_category", "track"] {
         if let value = node[key], value.string == nil { throw fail("\"\(key)\" must be a string, not \(value.kind)") }
       }

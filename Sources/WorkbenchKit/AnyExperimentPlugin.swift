@@ -64,6 +64,7 @@ public struct AnyExperimentPlugin: Sendable {
         config = try JSONDecoder().decode(P.Config.self, from: Data(source.record.config.utf8))
       } catch {
         throw GenerationError(
+          .unreadableConfig,
           "run \(source.record.key.prefix(8)): its logged config is not a \(P.id) config this workbench reads "
             + "(\(error))")
       }

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Synchronization
+import WorkbenchErrors
 
 #if canImport(Glibc)
   import Glibc
@@ -10,8 +11,17 @@ import Synchronization
 
 /// Thrown by `RunContext.checkCancellation()` once SIGINT or SIGTERM (or, in a Slurm worker,
 /// SIGUSR1) arrived.
-public struct RunCancelled: Error, CustomStringConvertible, Sendable {
+public struct RunCancelled: WorkbenchError {
+  /// `interrupted`: SIGINT; `terminated`: SIGTERM; `timeLimit`: SIGUSR1, a scheduler's warning.
+  public enum Code: String, CaseIterable, Sendable { case interrupted, terminated, timeLimit }
   public var signal: Int32
+  public var code: Code {
+    switch signal {
+    case SIGTERM: .terminated
+    case SIGUSR1: .timeLimit
+    default: .interrupted
+    }
+  }
   public var description: String {
     switch signal {
     case SIGTERM: "interrupted by SIGTERM"

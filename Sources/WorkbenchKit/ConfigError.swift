@@ -1,7 +1,9 @@
+import WorkbenchErrors
+
 /// A problem with an experiment file or an override, pointing at the file position that caused it.
-public struct ConfigError: Error, CustomStringConvertible, Sendable {
+public struct ConfigError: WorkbenchError {
   /// What kind of problem, as a closed set.
-  public enum Code: String, Sendable {
+  public enum Code: String, CaseIterable, Sendable {
     case missingFile, syntax, unknownKey, wrongType, missingKey, invalidValue, unknownPlugin, badOverride
   }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import WorkbenchErrors
 import WorkbenchRunLog
 
 /// An experiment plugin: a typed config, a plan of runs, how to execute one run, and how to
@@ -119,9 +120,11 @@ public struct ConfigKey: Sendable {
 }
 
 /// A config value a plugin refuses, with the key path it is about; the host adds the file position.
-public struct ConfigIssue: Error, Sendable {
+public struct ConfigIssue: WorkbenchError {
+  public var code: ConfigError.Code { .invalidValue }
   public var path: ConfigPath
   public var message: String
+  public var description: String { "'\(path)': \(message)" }
 
   public init(_ path: ConfigPath, _ message: String) {
     self.path = path

@@ -1,4 +1,5 @@
 import Foundation
+import WorkbenchErrors
 
 #if canImport(Glibc)
   import Glibc
@@ -20,12 +21,12 @@ public enum FileLock {
     try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
     let descriptor = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
     guard descriptor >= 0 else {
-      throw FileLockError("cannot open the lock file \(url.path): \(String(cString: strerror(errno)))")
+      throw FileLockError(.cannotOpen, "cannot open the lock file \(url.path): \(String(cString: strerror(errno)))")
     }
     defer { close(descriptor) }
     while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
       guard errno == EWOULDBLOCK || errno == EINTR else {
-        throw FileLockError("cannot lock \(url.path): \(String(cString: strerror(errno)))")
+        throw FileLockError(.cannotLock, "cannot lock \(url.path): \(String(cString: strerror(errno)))")
       }
       try check()
       usleep(useconds_t(interval * 1_000_000))
@@ -36,7 +37,13 @@ public enum FileLock {
 }
 
 /// A lock file that cannot be used; the message names it and why.
-public struct FileLockError: Error, CustomStringConvertible, Sendable {
+public struct FileLockError: WorkbenchError {
+  /// `cannotOpen`: the lock file cannot be created or opened; `cannotLock`: locking it failed.
+  public enum Code: String, CaseIterable, Sendable { case cannotOpen, cannotLock }
+  public let code: Code
   public let description: String
-  public init(_ description: String) { self.description = description }
+  public init(_ code: Code, _ description: String) {
+    self.code = code
+    self.description = description
+  }
 }

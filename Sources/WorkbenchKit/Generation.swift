@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import WorkbenchErrors
 import WorkbenchRunLog
 import WorkbenchTensor
 
@@ -61,9 +62,17 @@ public struct GenerationSource: Sendable {
 }
 
 /// `workbench generate` cannot answer: what is missing or wrong, and what to give instead.
-public struct GenerationError: Error, CustomStringConvertible, Sendable {
+public struct GenerationError: WorkbenchError {
+  /// `wrongOptions`: the request does not fit the run (say which options to give); `missingFile`:
+  /// the run lacks a file its model needs; `mismatch`: the run's files do not fit together;
+  /// `unreadableConfig`: the run's logged config is not one this build reads.
+  public enum Code: String, CaseIterable, Sendable { case wrongOptions, missingFile, mismatch, unreadableConfig }
+  public let code: Code
   public let description: String
-  public init(_ description: String) { self.description = description }
+  public init(_ code: Code, _ description: String) {
+    self.code = code
+    self.description = description
+  }
 }
 
 extension AnyExperimentPlugin {

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import WorkbenchErrors
 import WorkbenchFiles
 import WorkbenchRandom
 import WorkbenchRunLog
@@ -86,15 +87,16 @@ public final class RunContext: @unchecked Sendable {
   /// - Throws: `ReusedRunError` saying what is missing: no such run, not finished, no such file.
   public func artifact(ofRun reference: String, kind: String = "checkpoint") throws -> URL {
     guard let run = try log.run(matching: reference) else {
-      throw ReusedRunError("no run '\(reference)' in the log \(log.path)")
+      throw ReusedRunError(.noSuchRun, "no run '\(reference)' in the log \(log.path)")
     }
     guard run.status == .finished else {
-      throw ReusedRunError("run \(run.key.prefix(12)) is \(run.status.rawValue), not finished")
+      throw ReusedRunError(.notFinished, "run \(run.key.prefix(12)) is \(run.status.rawValue), not finished")
     }
     guard let file = try log.artifacts(runID: run.id!).last(where: { $0.kind == kind }),
       FileManager.default.fileExists(atPath: file.path)
     else {
-      throw ReusedRunError("run \(run.key.prefix(12)) has no \(kind) file (its plugin keeps none, or it was deleted)")
+      throw ReusedRunError(
+        .missingFile, "run \(run.key.prefix(12)) has no \(kind) file (its plugin keeps none, or it was deleted)")
     }
     return URL(fileURLWithPath: file.path)
   }
@@ -214,7 +216,15 @@ public struct MetricPoint: Sendable, Equatable {
 #endif
 
 /// Another run's file that a run needs cannot be used.
-public struct ReusedRunError: Error, CustomStringConvertible, Sendable {
+public struct ReusedRunError: WorkbenchError {
+  /// `noSuchRun`: the log has no run by that reference; `notFinished`: the run has no result;
+  /// `missingFile`: it kept no such file, or the file is gone; `otherModel`: its model is not the
+  /// shape the new run needs.
+  public enum Code: String, CaseIterable, Sendable { case noSuchRun, notFinished, missingFile, otherModel }
+  public let code: Code
   public let description: String
-  public init(_ description: String) { self.description = description }
+  public init(_ code: Code, _ description: String) {
+    self.code = code
+    self.description = description
+  }
 }

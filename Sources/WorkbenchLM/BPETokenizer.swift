@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import WorkbenchErrors
 
 /// A byte-level byte-pair-encoding tokenizer (Sennrich et al. 2016; GPT-2's byte-level form):
 /// ids 0–255 are the bytes, 256 is `<eos>`, and each later id is a merge of two earlier ones,
@@ -219,7 +220,7 @@ public struct BPETokenizer: Sendable, Equatable {
   /// Reads a tokenizer file written by `serialized()`; `file` names it in errors.
   public init(data: Data, file: String) throws(BPEFileError) {
     func fail(_ line: Int?, _ what: String) -> BPEFileError {
-      BPEFileError("\(file)\(line.map { ":\($0)" } ?? ""): \(what)")
+      BPEFileError(.malformed, "\(file)\(line.map { ":\($0)" } ?? ""): \(what)")
     }
     guard data.starts(with: Data((Self.magic + "\n").utf8)) else {
       throw fail(nil, "not a workbench BPE tokenizer file (it should start with '\(Self.magic)')")
@@ -269,16 +270,22 @@ public struct BPETokenizer: Sendable, Equatable {
   /// Reads a tokenizer file.
   public init(contentsOf url: URL) throws(BPEFileError) {
     guard let data = FileManager.default.contents(atPath: url.path) else {
-      throw BPEFileError("\(url.path): the tokenizer file cannot be read")
+      throw BPEFileError(.unreadable, "\(url.path): the tokenizer file cannot be read")
     }
     try self.init(data: data, file: url.path)
   }
 }
 
 /// Why a tokenizer file cannot be used (one line naming the file).
-public struct BPEFileError: Error, Sendable, CustomStringConvertible {
+public struct BPEFileError: WorkbenchError {
+  /// `unreadable`: the file cannot be read; `malformed`: its contents are not a tokenizer.
+  public enum Code: String, CaseIterable, Sendable { case unreadable, malformed }
+  public let code: Code
   public let description: String
-  public init(_ description: String) { self.description = description }
+  public init(_ code: Code, _ description: String) {
+    self.code = code
+    self.description = description
+  }
 }
 
 /// A `BPETokenizer` that remembers the ids of every piece it has encoded (text with repeated

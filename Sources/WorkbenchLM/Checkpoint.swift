@@ -1,6 +1,7 @@
 internal import CWorkbenchKernels
 import Foundation
 import Synchronization
+import WorkbenchErrors
 import WorkbenchFiles
 import WorkbenchTensor
 
@@ -71,7 +72,7 @@ public struct Checkpoint: Codable, Sendable, Equatable {
   /// The bytes of the checkpoint file at `url`.
   static func bytes(of url: URL) throws -> Data {
     guard let data = FileManager.default.contents(atPath: url.path) else {
-      throw CheckpointError("cannot read checkpoint \(url.path)")
+      throw CheckpointError(.unreadable, "cannot read checkpoint \(url.path)")
     }
     return data
   }
@@ -96,18 +97,18 @@ public struct Checkpoint: Codable, Sendable, Equatable {
   static func read(_ data: Data, from url: URL, into gpt: GPT?, verified: Bool) throws -> Checkpoint {
     let checksummed = data.starts(with: magic)
     guard checksummed || data.starts(with: magicVersion1) else {
-      throw CheckpointError("\(url.path) is not a workbench checkpoint (or its first line is damaged)", damaged: true)
+      throw CheckpointError(.damaged, "\(url.path) is not a workbench checkpoint (or its first line is damaged)")
     }
     let trailer = checksummed ? 4 : 0
     guard data.count >= magic.count + 4 + trailer else {
-      throw CheckpointError("checkpoint \(url.path) is truncated", damaged: true)
+      throw CheckpointError(.damaged, "checkpoint \(url.path) is truncated")
     }
     let end = data.endIndex - trailer
     if checksummed && !verified {
       let stored = data[end...].withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }.littleEndian
       guard checksum(data[..<end]) == stored else {
         throw CheckpointError(
-          "checkpoint \(url.path) is damaged: its bytes no longer match the checksum written with them", damaged: true)
+          .damaged, "checkpoint \(url.path) is damaged: its bytes no longer match the checksum written with them")
       }
     } else if !checksummed {
       Self.noticeUnverified(url)
@@ -117,22 +118,22 @@ public struct Checkpoint: Codable, Sendable, Equatable {
       data[lengthStart..<(lengthStart + 4)].withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }.littleEndian)
     let headerStart = lengthStart + 4
     guard end - headerStart >= length else {
-      throw CheckpointError("checkpoint \(url.path) is truncated", damaged: true)
+      throw CheckpointError(.damaged, "checkpoint \(url.path) is truncated")
     }
     let header: Checkpoint
     do {
       header = try JSONDecoder().decode(Checkpoint.self, from: data[headerStart..<(headerStart + length)])
     } catch {
-      throw CheckpointError("checkpoint \(url.path) has an unreadable header", damaged: true)
+      throw CheckpointError(.damaged, "checkpoint \(url.path) has an unreadable header")
     }
     let payload = headerStart + length
     guard header.arenaCount >= 0, header.arenaCount <= (end - payload) / 12, end - payload == 3 * header.arenaCount * 4
     else {
-      throw CheckpointError("checkpoint \(url.path) is truncated or has extra bytes", damaged: true)
+      throw CheckpointError(.damaged, "checkpoint \(url.path) is truncated or has extra bytes")
     }
     if let gpt {
       guard gpt.config == header.model, gpt.arena.count == header.arenaCount else {
-        throw CheckpointError("checkpoint \(url.path) holds another model shape (\(header.model))")
+        throw CheckpointError(.otherModel, "checkpoint \(url.path) holds another model shape (\(header.model))")
       }
       let tensors = [gpt.arena.values, gpt.arena.moments.m, gpt.arena.moments.v]
       for (i, tensor) in tensors.enumerated() {
@@ -174,16 +175,21 @@ public struct Checkpoint: Codable, Sendable, Equatable {
 }
 
 /// A checkpoint file that cannot be used.
-public struct CheckpointError: Error, CustomStringConvertible, Sendable {
+public struct CheckpointError: WorkbenchError {
+  /// `unreadable`: the file cannot be read; `damaged`: its bytes are not what was written (a
+  /// checksum mismatch, a cut or a damaged header); `otherModel`: a readable checkpoint of a model
+  /// of another shape.
+  public enum Code: String, CaseIterable, Sendable { case unreadable, damaged, otherModel }
+  public let code: Code
   public let description: String
-  /// The file's bytes are not what was written (a checksum mismatch, a cut or a damaged header),
-  /// as opposed to a readable checkpoint of another model.
-  public let damaged: Bool
 
-  public init(_ description: String, damaged: Bool = false) {
+  public init(_ code: Code, _ description: String) {
+    self.code = code
     self.description = description
-    self.damaged = damaged
   }
+
+  /// Whether the file's bytes are not what was written (`code == .damaged`).
+  public var damaged: Bool { code == .damaged }
 }
 
 /// A checkpoint file read and verified (checksum, header, shape), its model not built yet: lets a
@@ -198,7 +204,8 @@ public struct CheckpointFile: Sendable {
     let data = try Checkpoint.bytes(of: url)
     let header = try Checkpoint.read(data, from: url, into: nil)
     if let shape, header.model != shape {
-      throw CheckpointError("checkpoint \(url.path) holds a model of shape \(header.model); this run needs \(shape)")
+      throw CheckpointError(
+        .otherModel, "checkpoint \(url.path) holds a model of shape \(header.model); this run needs \(shape)")
     }
     self.url = url
     self.header = header

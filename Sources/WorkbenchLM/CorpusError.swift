@@ -1,6 +1,8 @@
+import WorkbenchErrors
+
 /// A corpus that cannot be used, naming the file and what to do.
-public struct CorpusError: Error, CustomStringConvertible, Sendable {
-  public enum Code: String, Sendable { case missing, unreadable, empty, tooSmall, badSpec }
+public struct CorpusError: WorkbenchError {
+  public enum Code: String, CaseIterable, Sendable { case missing, unreadable, empty, tooSmall, badSpec }
   public let code: Code
   public let description: String
 

@@ -1,4 +1,5 @@
 import Foundation
+import WorkbenchErrors
 import WorkbenchNN
 import WorkbenchTensor
 
@@ -45,7 +46,9 @@ public enum TrainingEvent: Sendable {
 }
 
 /// A loss that became NaN or infinite: the run stops and is marked diverged.
-public struct TrainingDiverged: Error, CustomStringConvertible, Sendable {
+public struct TrainingDiverged: WorkbenchError {
+  public enum Code: String, CaseIterable, Sendable { case diverged }
+  public var code: Code { .diverged }
   public let step: Int
   public let loss: Double
   public var description: String { "diverged: the training loss became \(loss) by step \(step)" }

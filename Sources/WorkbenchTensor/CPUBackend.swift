@@ -1,6 +1,7 @@
 internal import CWorkbenchKernels
 import Foundation
 import Synchronization
+import WorkbenchErrors
 
 /// Host memory for the CPU backend: 64-byte aligned, freed when the buffer is released.
 final class CPUBuffer: DeviceBuffer, @unchecked Sendable {
@@ -42,7 +43,9 @@ final class CPUBuffer: DeviceBuffer, @unchecked Sendable {
 
 /// The CPU backend could not allocate a tensor's memory. The run that asked for it ends as failed
 /// with this message; the process (and the next run of a sweep) goes on.
-public struct CPUOutOfMemory: Error, CustomStringConvertible, Sendable {
+public struct CPUOutOfMemory: WorkbenchError {
+  public enum Code: String, CaseIterable, Sendable { case outOfMemory }
+  public var code: Code { .outOfMemory }
   public let bytes: Int
 
   public var description: String {

@@ -177,7 +177,7 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
       if let failure = state.failure {
         // Everything since the failure was skipped; the caller abandons that work. A lost device
         // stays lost, but after running out of memory the backend can be used again.
-        if failure.kind != .deviceLost { state.failure = nil }
+        if failure.code != .deviceLost { state.failure = nil }
         throw failure
       }
     }

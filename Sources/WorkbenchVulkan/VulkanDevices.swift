@@ -1,16 +1,17 @@
 internal import CVulkanCompute
 import Foundation
+import WorkbenchErrors
 
 /// A failure of the Vulkan backend, with what to do about it.
-public struct VulkanError: Error, CustomStringConvertible, Sendable {
-  public enum Kind: Sendable {
+public struct VulkanError: WorkbenchError {
+  public enum Code: String, CaseIterable, Sendable {
     case noLoader, noDevice, outOfDeviceMemory, outOfHostMemory, deviceLost, shader, invalidArgument, vulkan
   }
-  public let kind: Kind
+  public let code: Code
   public let message: String
 
-  public init(_ kind: Kind, _ message: String) {
-    self.kind = kind
+  public init(_ code: Code, _ message: String) {
+    self.code = code
     self.message = message
   }
 
@@ -19,18 +20,18 @@ public struct VulkanError: Error, CustomStringConvertible, Sendable {
   /// The error for a failed call of the C layer, with its message.
   static func last(_ status: wbvk_status) -> VulkanError {
     let message = String(cString: wbvk_last_error())
-    let kind: Kind
+    let code: Code
     switch status {
-    case WBVK_NO_LOADER: kind = .noLoader
-    case WBVK_NO_DEVICE: kind = .noDevice
-    case WBVK_OUT_OF_DEVICE_MEMORY: kind = .outOfDeviceMemory
-    case WBVK_OUT_OF_HOST_MEMORY: kind = .outOfHostMemory
-    case WBVK_DEVICE_LOST: kind = .deviceLost
-    case WBVK_SHADER_ERROR: kind = .shader
-    case WBVK_BAD_ARGUMENT: kind = .invalidArgument
-    default: kind = .vulkan
+    case WBVK_NO_LOADER: code = .noLoader
+    case WBVK_NO_DEVICE: code = .noDevice
+    case WBVK_OUT_OF_DEVICE_MEMORY: code = .outOfDeviceMemory
+    case WBVK_OUT_OF_HOST_MEMORY: code = .outOfHostMemory
+    case WBVK_DEVICE_LOST: code = .deviceLost
+    case WBVK_SHADER_ERROR: code = .shader
+    case WBVK_BAD_ARGUMENT: code = .invalidArgument
+    default: code = .vulkan
     }
-    return VulkanError(kind, message.isEmpty ? "Vulkan call failed (status \(status.rawValue))" : message)
+    return VulkanError(code, message.isEmpty ? "Vulkan call failed (status \(status.rawValue))" : message)
   }
 }
 

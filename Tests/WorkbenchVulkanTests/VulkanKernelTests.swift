@@ -328,7 +328,7 @@ struct VulkanFailureTests {
       try gpu.synchronize()
       Issue.record("no error for a 4 GiB tensor")
     } catch let error as VulkanError {
-      #expect(error.kind == .outOfDeviceMemory)
+      #expect(error.code == .outOfDeviceMemory)
       #expect(
         error.message.contains("4294967296 bytes") && error.message.contains("smaller model or batch"), "\(error)")
     }

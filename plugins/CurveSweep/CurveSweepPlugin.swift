@@ -100,7 +100,9 @@ public struct CurveSweepPlugin: ExperimentPlugin {
 }
 
 /// The failure `fail_at_step` asks for.
-struct CurveSweepFailure: Error, CustomStringConvertible {
+struct CurveSweepFailure: WorkbenchError {
+  enum Code: String, CaseIterable, Sendable { case requested }
+  var code: Code { .requested }
   var step: Int
   var description: String { "failed at step \(step) as fail_at_step asked" }
 }

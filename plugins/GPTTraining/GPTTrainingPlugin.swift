@@ -108,9 +108,9 @@ public struct GPTTrainingPlugin: ExperimentPlugin {
       // and the file is set aside so that running the experiment again starts it over.
       let kept = Checkpoint.setAside(checkpoint)
       throw CheckpointError(
+        .damaged,
         "\(error.description); not resumed (kept as \(kept.lastPathComponent)): run the experiment again to start "
-          + "this run over from its logged config",
-        damaged: true)
+          + "this run over from its logged config")
     }
     if resuming {
       try context.discardMetrics(after: trainer.step)

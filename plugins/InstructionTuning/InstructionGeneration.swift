@@ -12,10 +12,11 @@ extension InstructionTuningPlugin {
   {
     let key = run.key.prefix(8)
     guard let instruction = request.instruction, let input = request.input else {
-      throw GenerationError("run \(key) is instruction-tuned: give --instruction and --input (not --prompt)")
+      throw GenerationError(
+        .wrongOptions, "run \(key) is instruction-tuned: give --instruction and --input (not --prompt)")
     }
     guard let tuned = source.artifact("checkpoint") else {
-      throw GenerationError("run \(key) has no checkpoint (it is \(run.status.rawValue)); run it again")
+      throw GenerationError(.missingFile, "run \(key) has no checkpoint (it is \(run.status.rawValue)); run it again")
     }
     let encoding = try Self.encoding(request.encoding)
     let config = run.config
@@ -28,7 +29,7 @@ extension InstructionTuningPlugin {
       } else if (config.tokenizer ?? TokenizerSettings()).kind == "byte" {
         tokenizer = BPETokenizer(merges: [])
       } else {
-        throw GenerationError("run \(key) lists no tokenizer file among its artifacts; run it again")
+        throw GenerationError(.missingFile, "run \(key) lists no tokenizer file among its artifacts; run it again")
       }
     } else {
       let words = InstructionTuning.data(config.suiteSeed).tokenizer
@@ -50,7 +51,7 @@ extension InstructionTuningPlugin {
       let shape = file.header.model
       guard shape.vocabulary == vocabulary else {
         throw GenerationError(
-          "\(url.path): the model's vocabulary (\(shape.vocabulary)) is not the tokenizer's (\(vocabulary))")
+          .mismatch, "\(url.path): the model's vocabulary (\(shape.vocabulary)) is not the tokenizer's (\(vocabulary))")
       }
       let limit = max(1, min(request.maxTokens, shape.context - 1 - min(prompt.count, shape.context - 2)))
       let kept = SNIData.fit(prompt, budget: shape.context - 1 - limit)
@@ -72,6 +73,7 @@ extension InstructionTuningPlugin {
     guard let spelled else { return .definition }
     guard let encoding = InstructionEncoding(rawValue: spelled) else {
       throw GenerationError(
+        .wrongOptions,
         "--encoding \(spelled): not a prompt layout; one of "
           + InstructionEncoding.allCases.map(\.rawValue).joined(separator: ", "))
     }

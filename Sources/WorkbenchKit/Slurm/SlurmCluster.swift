@@ -43,7 +43,7 @@ public struct SlurmCluster: Sendable {
   /// `scontrol show config` as key → value.
   func configuration() throws -> [String: String] {
     let result = try Self.run("scontrol", ["show", "config"])
-    guard result.status == 0 else { throw SlurmError("scontrol show config failed: \(result.errorLine)") }
+    guard result.status == 0 else { throw SlurmError(.slurmFailed, "scontrol show config failed: \(result.errorLine)") }
     var values: [String: String] = [:]
     for line in result.stdout.split(separator: "\n") {
       guard let equals = line.firstIndex(of: "=") else { continue }
@@ -56,10 +56,12 @@ public struct SlurmCluster: Sendable {
   /// Submits a batch script and returns its job id (`sbatch --parsable`).
   public func submit(script: URL, arguments: [String] = []) throws -> String {
     let result = try Self.run("sbatch", ["--parsable"] + arguments + [script.path])
-    guard result.status == 0 else { throw SlurmError("sbatch refused \(script.path): \(result.errorLine)") }
+    guard result.status == 0 else {
+      throw SlurmError(.slurmFailed, "sbatch refused \(script.path): \(result.errorLine)")
+    }
     let id = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ";").first.map(String.init)
     guard let id, !id.isEmpty, id.allSatisfy(\.isNumber) else {
-      throw SlurmError("sbatch printed no job id for \(script.path): \(result.stdout)")
+      throw SlurmError(.slurmFailed, "sbatch printed no job id for \(script.path): \(result.stdout)")
     }
     return id
   }
@@ -67,7 +69,9 @@ public struct SlurmCluster: Sendable {
   /// Requeues a task of this job (from inside it: the worker after SIGUSR1).
   public func requeue(_ task: String) throws {
     let result = try Self.run("scontrol", ["requeue", task])
-    guard result.status == 0 else { throw SlurmError("scontrol requeue \(task) failed: \(result.errorLine)") }
+    guard result.status == 0 else {
+      throw SlurmError(.slurmFailed, "scontrol requeue \(task) failed: \(result.errorLine)")
+    }
   }
 
   /// The state of every task of these array jobs that Slurm still knows about.
@@ -79,7 +83,7 @@ public struct SlurmCluster: Sendable {
       let result = try Self.run("scontrol", ["show", "job", "-o", job])
       if result.status != 0 {
         guard result.stderr.contains("Invalid job id") else {
-          throw SlurmError("cannot ask Slurm about job \(job): \(result.errorLine)")
+          throw SlurmError(.slurmFailed, "cannot ask Slurm about job \(job): \(result.errorLine)")
         }
         forgotten.append(job)
         continue
@@ -192,7 +196,8 @@ public struct SlurmCluster: Sendable {
 
   static func run(_ tool: String, _ arguments: [String]) throws -> Subprocess.Result {
     guard let path = Subprocess.find(tool) else {
-      throw SlurmError("\(tool) not found on the PATH: the Slurm client commands are needed for --backend slurm")
+      throw SlurmError(
+        .noSlurm, "\(tool) not found on the PATH: the Slurm client commands are needed for --backend slurm")
     }
     return try Subprocess.run(path, arguments)
   }

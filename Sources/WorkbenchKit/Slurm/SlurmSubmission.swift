@@ -1,4 +1,5 @@
 import Foundation
+import WorkbenchErrors
 
 /// One submission of a sweep to Slurm, frozen before `sbatch` runs: which runs each array task
 /// runs, and what a worker on a compute node needs to run them. Written as
@@ -153,13 +154,21 @@ public struct SlurmLayout: Sendable {
     do {
       return try decoder.decode(type, from: Data(contentsOf: url))
     } catch {
-      throw SlurmError("cannot read \(url.path): \(error.localizedDescription)")
+      throw SlurmError(.submission, "cannot read \(url.path): \(error.localizedDescription)")
     }
   }
 }
 
 /// A Slurm command failed, or a submission's files cannot be used; the message says which and why.
-public struct SlurmError: Error, CustomStringConvertible, Sendable {
+public struct SlurmError: WorkbenchError {
+  /// `noSlurm`: the Slurm client commands are not on the PATH; `slurmFailed`: a Slurm command
+  /// failed or answered what workbench cannot read; `submission`: a submission's files (manifest,
+  /// experiment file) are missing or do not fit this run.
+  public enum Code: String, CaseIterable, Sendable { case noSlurm, slurmFailed, submission }
+  public let code: Code
   public let description: String
-  public init(_ description: String) { self.description = description }
+  public init(_ code: Code, _ description: String) {
+    self.code = code
+    self.description = description
+  }
 }

@@ -127,6 +127,7 @@ public struct SlurmSweep: Sendable {
     let layout = SlurmLayout(runsRoot: runsRoot, experiment: name)
     guard let latest = try layout.submissions().last else {
       throw SlurmError(
+        .submission,
         "no Slurm submission of '\(name)' in \(layout.folder.path); submit one with: workbench run FILE --backend slurm"
       )
     }
@@ -300,6 +301,7 @@ public struct SlurmSweep: Sendable {
   ) throws -> SlurmSubmitResult {
     if !dryRun && !SlurmCluster.isInstalled {
       throw SlurmError(
+        .noSlurm,
         "sbatch not found on the PATH: --backend slurm runs where the Slurm client commands are (a cluster's login node)"
       )
     }
@@ -348,7 +350,7 @@ public struct SlurmSweep: Sendable {
 
     try Runner(log: log, display: ProgressDisplay(quiet: true)).register(experiment)
     guard let source = FileManager.default.contents(atPath: experiment.sourcePath) else {
-      throw SlurmError("cannot read the experiment file \(experiment.sourcePath)")
+      throw SlurmError(.submission, "cannot read the experiment file \(experiment.sourcePath)")
     }
     try source.writeAtomically(to: sourceCopy)
     try SlurmLayout.encoder.encode(manifest).writeAtomically(to: manifestURL)

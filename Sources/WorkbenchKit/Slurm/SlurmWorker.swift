@@ -25,10 +25,12 @@ public final class SlurmWorker: Sendable {
   public init(manifest url: URL, index: Int, plugins: [AnyExperimentPlugin]) throws {
     manifest = try SlurmLayout.decode(SlurmManifest.self, from: url)
     guard manifest.format <= SlurmManifest.currentFormat else {
-      throw SlurmError("\(url.path) was written by a newer workbench (format \(manifest.format)); run that version")
+      throw SlurmError(
+        .submission, "\(url.path) was written by a newer workbench (format \(manifest.format)); run that version")
     }
     guard manifest.tasks.indices.contains(index) else {
-      throw SlurmError("--index \(index) is outside the manifest's tasks 0-\(manifest.tasks.count - 1) (\(url.path))")
+      throw SlurmError(
+        .submission, "--index \(index) is outside the manifest's tasks 0-\(manifest.tasks.count - 1) (\(url.path))")
     }
     self.index = index
     experiment = try ResolvedExperiment.load(path: manifest.source, overrides: manifest.overrides, plugins: plugins)
@@ -36,6 +38,7 @@ public final class SlurmWorker: Sendable {
     let planned = Set(experiment.runs.map(\.key))
     if let missing = keys.first(where: { !planned.contains($0) }) {
       throw SlurmError(
+        .submission,
         "run \(missing.prefix(12)) of task \(index) is not planned by \(manifest.source) any more (the file or the plugin changed since it was submitted)"
       )
     }
@@ -56,6 +59,7 @@ public final class SlurmWorker: Sendable {
           at: shard.deletingLastPathComponent(), withIntermediateDirectories: true)
       } catch {
         throw SlurmError(
+          .submission,
           "cannot create the run folder \(shard.deletingLastPathComponent().path): \(error.localizedDescription)")
       }
       let runner = Runner(

@@ -27,7 +27,8 @@ public struct HeapsLawPlugin: ExperimentPlugin {
   public func execute(_ run: RunSpec<Config>, context: RunContext) throws -> RunSummary {
     let words = try Text.words(at: run.config.text)
     guard words.count >= run.config.words else {
-      throw HeapsLawError("\(run.config.text) has \(words.count) words, fewer than words: \(run.config.words)")
+      throw HeapsLawError(
+        .tooShort, "\(run.config.text) has \(words.count) words, fewer than words: \(run.config.words)")
     }
     let read = words.prefix(run.config.words)
     let vocabulary = Set(read).count
@@ -81,9 +82,16 @@ extension MetricName {
 }
 
 /// A text that cannot be used as asked.
-struct HeapsLawError: Error, CustomStringConvertible {
+struct HeapsLawError: WorkbenchError {
+  /// `missing`: no such file or folder; `unreadable`: a file cannot be read; `tooShort`: the text
+  /// has fewer words than asked.
+  enum Code: String, CaseIterable, Sendable { case missing, unreadable, tooShort }
+  let code: Code
   let description: String
-  init(_ description: String) { self.description = description }
+  init(_ code: Code, _ description: String) {
+    self.code = code
+    self.description = description
+  }
 }
 
 /// Words of a text: maximal runs of letters and digits, lower-cased.
@@ -91,7 +99,7 @@ enum Text {
   static func words(at path: String) throws -> [String] {
     var isFolder: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
-      throw HeapsLawError("\(path): no such file or folder")
+      throw HeapsLawError(.missing, "\(path): no such file or folder")
     }
     let files =
       isFolder.boolValue
@@ -101,7 +109,7 @@ enum Text {
     var words: [String] = []
     for file in files {
       guard let data = FileManager.default.contents(atPath: file) else {
-        throw HeapsLawError("\(file): cannot be read")
+        throw HeapsLawError(.unreadable, "\(file): cannot be read")
       }
       let text = String(decoding: data, as: UTF8.self).lowercased()
       words += text.split { !($0.isLetter || $0.isNumber) }.map(String.init)

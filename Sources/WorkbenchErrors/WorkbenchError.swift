@@ -1,0 +1,11 @@
+/// The one shape of workbench's errors: a closed `code` a caller can switch over, and a
+/// `description` that is one line for the user — the file it is about, with the position in it
+/// where there is one (`path:line:column: …`), what went wrong, and what to do about it.
+///
+/// Every error type workbench and its plugins throw conforms; a test reads the sources and fails
+/// for one that does not.
+public protocol WorkbenchError: Error, CustomStringConvertible, Sendable {
+  /// What went wrong, from a closed set (its raw value is the code's name in JSON and logs).
+  associatedtype Code: RawRepresentable & CaseIterable & Sendable where Code.RawValue == String
+  var code: Code { get }
+}
