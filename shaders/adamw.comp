@@ -14,18 +14,15 @@ layout(set = 0, binding = 1, std430) readonly buffer G1 { float grad[]; };
 layout(set = 0, binding = 2, std430) buffer M2 { float m_[]; };
 layout(set = 0, binding = 3, std430) buffer V3 { float v_[]; };
 
+#define WB_GLSL
+#include "wb_push.h"
+
 layout(push_constant) uniform Params {
   uint p_off;
   uint g_off;
   uint m_off;
   uint v_off;
-  uint n;
-  float keep;
-  float beta1;
-  float beta2;
-  float eps;
-  float step_size;
-  float bias2_sqrt;
+  WB_ADAMW_PARAMS
 } p;
 
 void main() {

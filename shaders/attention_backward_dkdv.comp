@@ -37,17 +37,16 @@ layout(set = 0, binding = 2, std430) readonly buffer Qkv2 { float qkv[]; };
 layout(set = 0, binding = 3, std430) readonly buffer Lse3 { float lse[]; };
 layout(set = 0, binding = 4, std430) readonly buffer D4 { float d[]; };
 
+#define WB_GLSL
+#include "wb_push.h"
+
 layout(push_constant) uniform Params {
   uint dqkv_off;
   uint dout_off;
   uint qkv_off;
   uint lse_off;
   uint d_off;
-  uint B;
-  uint T;
-  uint C;
-  uint H;
-  float scale;
+  WB_ATTENTION_PARAMS
 } p;
 
 shared float q_tile[BC * HS];

@@ -21,14 +21,14 @@ layout(set = 0, binding = 0, std430) writeonly buffer D0 { float d[]; };
 layout(set = 0, binding = 1, std430) readonly buffer Dout1 { float dout[]; };
 layout(set = 0, binding = 2, std430) readonly buffer Out2 { float out_[]; };
 
+#define WB_GLSL
+#include "wb_push.h"
+
 layout(push_constant) uniform Params {
   uint d_off;
   uint dout_off;
   uint out_off;
-  uint B;
-  uint T;
-  uint C;
-  uint H;
+  WB_ATTENTION_PREPASS_PARAMS
 } p;
 
 void main() {

@@ -23,15 +23,13 @@ layout(constant_id = 2) const uint BC = 32;
 layout(set = 0, binding = 0, std430) writeonly buffer Out0 { float out_[]; };
 layout(set = 0, binding = 1, std430) readonly buffer Cache1 { float cache[]; };
 
+#define WB_GLSL
+#include "wb_push.h"
+
 layout(push_constant) uniform Params {
   uint out_off;
   uint cache_off;
-  uint B;
-  uint position;
-  uint capacity;
-  uint C;
-  uint H;
-  float scale;
+  WB_ATTENTION_DECODE_PARAMS
 } p;
 
 const float NEG_BIG = -3.0e38;

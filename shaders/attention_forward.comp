@@ -29,15 +29,14 @@ layout(set = 0, binding = 0, std430) writeonly buffer Out0 { float out_[]; };
 layout(set = 0, binding = 1, std430) writeonly buffer Lse1 { float lse[]; };
 layout(set = 0, binding = 2, std430) readonly buffer Qkv2 { float qkv[]; };
 
+#define WB_GLSL
+#include "wb_push.h"
+
 layout(push_constant) uniform Params {
   uint out_off;
   uint lse_off;
   uint qkv_off;
-  uint B;
-  uint T;
-  uint C;
-  uint H;
-  float scale;
+  WB_ATTENTION_PARAMS
 } p;
 
 shared float k_tile[BC * HS];

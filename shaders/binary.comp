@@ -15,16 +15,14 @@ layout(set = 0, binding = 0, std430) writeonly buffer Out0 { float out_[]; };
 layout(set = 0, binding = 1, std430) readonly buffer A1 { float a[]; };
 layout(set = 0, binding = 2, std430) readonly buffer B2 { float b[]; };
 
+#define WB_GLSL
+#include "wb_push.h"
+
 layout(push_constant) uniform Params {
   uint out_off;
   uint a_off;
   uint b_off;
-  uint n;
-  uint op;
-  uint rank;
-  uint shape[6];
-  uint stride_a[6];
-  uint stride_b[6];
+  WB_BINARY_PARAMS
 } p;
 
 void main() {

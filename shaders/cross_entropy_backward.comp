@@ -14,14 +14,15 @@ layout(set = 0, binding = 1, std430) readonly buffer Logits1 { float logits[]; }
 layout(set = 0, binding = 2, std430) readonly buffer Targets2 { int targets[]; };
 layout(set = 0, binding = 3, std430) readonly buffer Dloss3 { float dloss[]; };
 
+#define WB_GLSL
+#include "wb_push.h"
+
 layout(push_constant) uniform Params {
   uint dlogits_off;
   uint logits_off;
   uint targets_off;
   uint dloss_off;
-  uint rows;
-  uint V;
-  float scale;
+  WB_CROSS_ENTROPY_BACKWARD_PARAMS
 } p;
 
 #include "reduce.glsl"

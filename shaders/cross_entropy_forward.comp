@@ -13,12 +13,14 @@ layout(set = 0, binding = 0, std430) writeonly buffer Losses0 { float losses[]; 
 layout(set = 0, binding = 1, std430) readonly buffer Logits1 { float logits[]; };
 layout(set = 0, binding = 2, std430) readonly buffer Targets2 { int targets[]; };
 
+#define WB_GLSL
+#include "wb_push.h"
+
 layout(push_constant) uniform Params {
   uint losses_off;
   uint logits_off;
   uint targets_off;
-  uint rows;
-  uint V;
+  WB_CROSS_ENTROPY_PARAMS
 } p;
 
 #include "reduce.glsl"

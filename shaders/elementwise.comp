@@ -19,15 +19,15 @@ layout(set = 0, binding = 1, std430) readonly buffer X1 { float x[]; };
 layout(set = 0, binding = 2, std430) readonly buffer Dy2 { float dy[]; };
 layout(set = 0, binding = 3, std430) readonly buffer Y3 { float y[]; };
 
+#define WB_GLSL
+#include "wb_push.h"
+
 layout(push_constant) uniform Params {
   uint out_off;
   uint x_off;
   uint dy_off;
   uint y_off;
-  uint n;
-  uint op;
-  float a;
-  float b;
+  WB_ELEMENTWISE_PARAMS
 } p;
 
 const float GELU_SCALE = 0.7978845608028654;  // sqrt(2/π)

@@ -12,12 +12,14 @@ layout(set = 0, binding = 0, std430) buffer Dtable0 { float dtable[]; };
 layout(set = 0, binding = 1, std430) readonly buffer Dy1 { float dy[]; };
 layout(set = 0, binding = 2, std430) readonly buffer Ids2 { int ids[]; };
 
+#define WB_GLSL
+#include "wb_push.h"
+
 layout(push_constant) uniform Params {
   uint dtable_off;
   uint dy_off;
   uint ids_off;
-  uint rows;
-  uint C;
+  WB_ROWS_PARAMS
 } p;
 
 void main() {

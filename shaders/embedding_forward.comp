@@ -11,12 +11,14 @@ layout(set = 0, binding = 0, std430) writeonly buffer Y0 { float y[]; };
 layout(set = 0, binding = 1, std430) readonly buffer Table1 { float table_[]; };
 layout(set = 0, binding = 2, std430) readonly buffer Ids2 { int ids[]; };
 
+#define WB_GLSL
+#include "wb_push.h"
+
 layout(push_constant) uniform Params {
   uint y_off;
   uint table_off;
   uint ids_off;
-  uint rows;
-  uint C;
+  WB_ROWS_PARAMS
 } p;
 
 void main() {

@@ -16,6 +16,9 @@ layout(set = 0, binding = 3, std430) readonly buffer W3 { float w[]; };
 layout(set = 0, binding = 4, std430) readonly buffer Mean4 { float mean_[]; };
 layout(set = 0, binding = 5, std430) readonly buffer Rstd5 { float rstd_[]; };
 
+#define WB_GLSL
+#include "wb_push.h"
+
 layout(push_constant) uniform Params {
   uint dx_off;
   uint dy_off;
@@ -23,8 +26,7 @@ layout(push_constant) uniform Params {
   uint w_off;
   uint mean_off;
   uint rstd_off;
-  uint rows;
-  uint C;
+  WB_ROWS_PARAMS
 } p;
 
 #include "reduce.glsl"

@@ -15,6 +15,9 @@ layout(set = 0, binding = 3, std430) readonly buffer X3 { float x[]; };
 layout(set = 0, binding = 4, std430) readonly buffer Mean4 { float mean_[]; };
 layout(set = 0, binding = 5, std430) readonly buffer Rstd5 { float rstd_[]; };
 
+#define WB_GLSL
+#include "wb_push.h"
+
 layout(push_constant) uniform Params {
   uint dw_off;
   uint db_off;
@@ -22,8 +25,7 @@ layout(push_constant) uniform Params {
   uint x_off;
   uint mean_off;
   uint rstd_off;
-  uint rows;
-  uint C;
+  WB_ROWS_PARAMS
 } p;
 
 void main() {

@@ -16,6 +16,9 @@ layout(set = 0, binding = 3, std430) readonly buffer X3 { float x[]; };
 layout(set = 0, binding = 4, std430) readonly buffer W4 { float w[]; };
 layout(set = 0, binding = 5, std430) readonly buffer B5 { float b[]; };
 
+#define WB_GLSL
+#include "wb_push.h"
+
 layout(push_constant) uniform Params {
   uint y_off;
   uint mean_off;
@@ -23,9 +26,7 @@ layout(push_constant) uniform Params {
   uint x_off;
   uint w_off;
   uint b_off;
-  uint rows;
-  uint C;
-  float eps;
+  WB_LAYERNORM_PARAMS
 } p;
 
 #include "reduce.glsl"

@@ -23,20 +23,14 @@ layout(set = 0, binding = 0, std430) buffer C0 { float c_[]; };
 layout(set = 0, binding = 1, std430) readonly buffer A1 { float a_[]; };
 layout(set = 0, binding = 2, std430) readonly buffer B2 { float b_[]; };
 
+#define WB_GLSL
+#include "wb_push.h"
+
 layout(push_constant) uniform Params {
   uint c_off;
   uint a_off;
   uint b_off;
-  uint M;
-  uint N;
-  uint K;
-  uint trans_a;
-  uint trans_b;
-  uint stride_a;
-  uint stride_b;
-  uint stride_c;
-  float alpha;
-  float beta;
+  WB_MATMUL_PARAMS
 } p;
 
 shared float tile_a[BK * BM];  // [k][m]

@@ -12,14 +12,13 @@ layout(constant_id = 0) const uint BLOCK = 256;
 layout(set = 0, binding = 0, std430) buffer Dense0 { float dense[]; };
 layout(set = 0, binding = 1, std430) buffer Strided1 { float strided[]; };
 
+#define WB_GLSL
+#include "wb_push.h"
+
 layout(push_constant) uniform Params {
   uint dense_off;
   uint strided_off;
-  uint n;
-  uint accumulate;
-  uint rank;
-  uint shape[8];
-  uint stride[8];
+  WB_STRIDED_PARAMS
 } p;
 
 void main() {

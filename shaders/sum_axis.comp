@@ -11,13 +11,13 @@ layout(constant_id = 0) const uint BLOCK = 256;
 layout(set = 0, binding = 0, std430) writeonly buffer Out0 { float out_[]; };
 layout(set = 0, binding = 1, std430) readonly buffer X1 { float x[]; };
 
+#define WB_GLSL
+#include "wb_push.h"
+
 layout(push_constant) uniform Params {
   uint out_off;
   uint x_off;
-  uint outer;
-  uint axis;
-  uint inner;
-  float scale;
+  WB_SUM_AXIS_PARAMS
 } p;
 
 void main() {

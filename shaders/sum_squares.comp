@@ -14,12 +14,13 @@ layout(constant_id = 0) const uint BLOCK = 256;
 layout(set = 0, binding = 0, std430) buffer Out0 { float out_[]; };
 layout(set = 0, binding = 1, std430) readonly buffer X1 { float x[]; };
 
+#define WB_GLSL
+#include "wb_push.h"
+
 layout(push_constant) uniform Params {
   uint out_off;
   uint x_off;
-  uint n;
-  uint square;
-  uint accumulate;
+  WB_SUM_SQUARES_PARAMS
 } p;
 
 #include "reduce.glsl"

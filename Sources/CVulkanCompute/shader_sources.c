@@ -69,6 +69,10 @@ static const char sum_squares_comp[] = {
 static const char wb_ops_h[] = {
 #embed "../CWorkbenchKernels/include/wb_ops.h"
     , 0};
+// Each shader's push-constant parameters, which Swift fills as C structs (wb_push.h there too).
+static const char wb_push_h[] = {
+#embed "../CWorkbenchKernels/include/wb_push.h"
+    , 0};
 
 static const char *const names[] = {
     "adamw",
@@ -92,6 +96,7 @@ static const char *const names[] = {
     "sum_axis",
     "sum_squares",
     "wb_ops.h",
+    "wb_push.h",
     NULL};
 static const char *const sources[] = {
     adamw_comp,
@@ -115,6 +120,7 @@ static const char *const sources[] = {
     sum_axis_comp,
     sum_squares_comp,
     wb_ops_h,
+    wb_push_h,
     NULL};
 
 const char *wbvk_shader_source(const char *name) {

@@ -250,9 +250,10 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
   }
 
   /// Records one dispatch of `shader` over `views` (bound in order) with `parameters` after the
-  /// views' offsets in the push constants.
-  private func dispatch(
-    _ shader: String, label: String, constants: [UInt32], views: [BufferView], parameters: [UInt32],
+  /// views' offsets in the push constants: the shader's `wb_*_params` struct (wb_push.h), whose
+  /// field list the shader's block includes.
+  private func dispatch<Parameters: BitwiseCopyable>(
+    _ shader: String, label: String, constants: [UInt32], views: [BufferView], parameters: Parameters,
     groups: (Int, Int, Int)
   ) {
     lock.withLock { state in
@@ -263,7 +264,7 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
           bytes: UInt64(view.count * 4))
       }
       let status = bindings.withUnsafeBufferPointer { b in
-        parameters.withUnsafeBytes { p in
+        withUnsafeBytes(of: parameters) { p in
           wbvk_dispatch(
             context, id, label, b.baseAddress, Int32(b.count), p.baseAddress, UInt32(p.count), UInt32(groups.0),
             UInt32(groups.1), UInt32(groups.2))
@@ -301,7 +302,8 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
       dispatch(
         "elementwise", label: label, constants: [UInt32(elementwiseBlock)],
         views: [part, scalar ?? slice(x), slice(dy), slice(y)],
-        parameters: [UInt32(n), op, a.bitPattern, b.bitPattern], groups: (strideGroups(n, elementwiseBlock), 1, 1))
+        parameters: wb_elementwise_params(n: UInt32(n), op: op, a: a, b: b),
+        groups: (strideGroups(n, elementwiseBlock), 1, 1))
     }
   }
 
@@ -325,10 +327,15 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
       guard let (dims, strides) = collapse(shape, [Tensor.strides(of: shape), strideA, strideB], maxRank: 6) else {
         return fail("binary op over \(shape.count) dimensions that do not merge to 6")
       }
+      var parameters = wb_binary_params()
+      parameters.n = UInt32(out.count)
+      parameters.op = UInt32(op.code)
+      parameters.rank = UInt32(dims.count)
+      fill(&parameters.shape, dims)
+      fill(&parameters.stride_a, strides[1])
+      fill(&parameters.stride_b, strides[2])
       dispatch(
-        "binary", label: label, constants: [block], views: [out, a, b],
-        parameters: [UInt32(out.count), UInt32(op.code), UInt32(dims.count)] + padded(dims, 6)
-          + padded(strides[1], 6) + padded(strides[2], 6),
+        "binary", label: label, constants: [block], views: [out, a, b], parameters: parameters,
         groups: (strideGroups(out.count, elementwiseBlock), 1, 1))
     case .stridedCopy(let out, let x, let shape, let strideX):
       strided(label, dense: out, strided: x, shape: shape, stride: strideX, accumulate: false)
@@ -337,7 +344,7 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
     case .sumAxis(let out, let x, let outer, let axis, let inner, let scale):
       dispatch(
         "sum_axis", label: label, constants: [block], views: [out, x],
-        parameters: [UInt32(outer), UInt32(axis), UInt32(inner), scale.bitPattern],
+        parameters: wb_sum_axis_params(outer: UInt32(outer), axis: UInt32(axis), inner: UInt32(inner), scale: scale),
         groups: (strideGroups(outer * inner, elementwiseBlock), 1, 1))
     case .sumSquares(let out, let x):
       sumSquares(label, out: out, x: x)
@@ -351,27 +358,31 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
       let t = matmulTiles
       dispatch(
         "matmul", label: label, constants: t.constants, views: [d.c, d.a, d.b],
-        parameters: [
-          UInt32(d.m), UInt32(d.n), UInt32(d.k), d.transposeA ? 1 : 0, d.transposeB ? 1 : 0, UInt32(d.strideA),
-          UInt32(d.strideB), UInt32(d.strideC), d.alpha.bitPattern, d.beta.bitPattern,
-        ],
+        parameters: wb_matmul_params(
+          M: UInt32(d.m), N: UInt32(d.n), K: UInt32(d.k), trans_a: d.transposeA ? 1 : 0, trans_b: d.transposeB ? 1 : 0,
+          stride_a: UInt32(d.strideA), stride_b: UInt32(d.strideB), stride_c: UInt32(d.strideC), alpha: d.alpha,
+          beta: d.beta),
         groups: ((d.n + t.bn - 1) / t.bn, (d.m + t.bm - 1) / t.bm, d.batch))
     case .layerNormForward(let y, let mean, let rstd, let x, let w, let b, let rows, let columns, let eps):
       dispatch(
         "layernorm_forward", label: label, constants: [rowBlock(columns)], views: [y, mean, rstd, x, w, b],
-        parameters: [UInt32(rows), UInt32(columns), eps.bitPattern], groups: (min(rows, 65535), 1, 1))
+        parameters: wb_layernorm_params(rows: UInt32(rows), C: UInt32(columns), eps: eps),
+        groups: (min(rows, 65535), 1, 1))
     case .layerNormBackward(let dx, let dw, let db, let dy, let x, let w, let mean, let rstd, let rows, let columns):
       dispatch(
         "layernorm_backward", label: label, constants: [rowBlock(columns)], views: [dx, dy, x, w, mean, rstd],
-        parameters: [UInt32(rows), UInt32(columns)], groups: (min(rows, 65535), 1, 1))
+        parameters: wb_rows_params(rows: UInt32(rows), C: UInt32(columns)), groups: (min(rows, 65535), 1, 1))
       dispatch(
         "layernorm_backward_parameters", label: label, constants: [block], views: [dw, db, dy, x, mean, rstd],
-        parameters: [UInt32(rows), UInt32(columns)], groups: (strideGroups(columns, elementwiseBlock), 1, 1))
+        parameters: wb_rows_params(rows: UInt32(rows), C: UInt32(columns)),
+        groups: (strideGroups(columns, elementwiseBlock), 1, 1))
     case .attentionForward(let out, let lse, let qkv, let batch, let time, let channels, let heads):
       guard let constants = attentionConstants(channels / heads, sharedRows: 2, extra: 0) else { return }
       dispatch(
         "attention_forward", label: label, constants: constants, views: [out, lse, qkv],
-        parameters: [UInt32(batch), UInt32(time), UInt32(channels), UInt32(heads), attentionScale(channels / heads)],
+        parameters: wb_attention_params(
+          B: UInt32(batch), T: UInt32(time), C: UInt32(channels), H: UInt32(heads),
+          scale: attentionScale(channels / heads)),
         groups: ((time + attentionBlock - 1) / attentionBlock, batch * heads, 1))
     case .attentionBackward(let dqkv, let dOut, let qkv, let out, let lse, let batch, let time, let channels, let heads):
       attentionBackward(
@@ -381,29 +392,32 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
       guard let constants = attentionConstants(channels / heads, sharedRows: 0, extra: 0) else { return }
       dispatch(
         "attention_decode", label: label, constants: constants, views: [out, cache],
-        parameters: [
-          UInt32(batch), UInt32(position), UInt32(capacity), UInt32(channels), UInt32(heads),
-          attentionScale(channels / heads),
-        ],
+        parameters: wb_attention_decode_params(
+          B: UInt32(batch), position: UInt32(position), capacity: UInt32(capacity), C: UInt32(channels),
+          H: UInt32(heads), scale: attentionScale(channels / heads)),
         groups: ((batch * heads + attentionBlock - 1) / attentionBlock, 1, 1))
     case .crossEntropyForward(let losses, let logits, let targets, let rows, let vocabulary):
       dispatch(
         "cross_entropy_forward", label: label, constants: [rowBlock(vocabulary)], views: [losses, logits, targets],
-        parameters: [UInt32(rows), UInt32(vocabulary)], groups: (min(rows, 65535), 1, 1))
+        parameters: wb_cross_entropy_params(rows: UInt32(rows), V: UInt32(vocabulary)),
+        groups: (min(rows, 65535), 1, 1))
     case .crossEntropyBackward(let dLogits, let logits, let targets, let dLoss, let rows, let vocabulary, let scale):
       dispatch(
         "cross_entropy_backward", label: label, constants: [rowBlock(vocabulary)],
         views: [dLogits, logits, targets, dLoss],
-        parameters: [UInt32(rows), UInt32(vocabulary), scale.bitPattern], groups: (min(rows, 65535), 1, 1))
+        parameters: wb_cross_entropy_backward_params(rows: UInt32(rows), V: UInt32(vocabulary), scale: scale),
+        groups: (min(rows, 65535), 1, 1))
     case .embeddingForward(let out, let table, let ids, let rows, let columns):
       dispatch(
         "embedding_forward", label: label, constants: [block], views: [out, table, ids],
-        parameters: [UInt32(rows), UInt32(columns)], groups: (strideGroups(rows * columns, elementwiseBlock), 1, 1))
+        parameters: wb_rows_params(rows: UInt32(rows), C: UInt32(columns)),
+        groups: (strideGroups(rows * columns, elementwiseBlock), 1, 1))
     case .embeddingBackward(let dTable, let dOut, let ids, let rows, let columns):
       let threads = min(64, elementwiseBlock)
       dispatch(
         "embedding_backward", label: label, constants: [UInt32(threads)], views: [dTable, dOut, ids],
-        parameters: [UInt32(rows), UInt32(columns)], groups: (strideGroups(columns, threads), 1, 1))
+        parameters: wb_rows_params(rows: UInt32(rows), C: UInt32(columns)),
+        groups: (strideGroups(columns, threads), 1, 1))
     case .adamW(let p, let g, let m, let v, let lr, let beta1, let beta2, let eps, let weightDecay, let step):
       let bias1 = 1 - pow(Double(beta1), Double(step))
       let bias2 = 1 - pow(Double(beta2), Double(step))
@@ -413,10 +427,9 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
         dispatch(
           "adamw", label: label, constants: [block],
           views: [p, g, m, v].map { $0.subview(start, count: n) },
-          parameters: [
-            UInt32(n), (1 - lr * weightDecay).bitPattern, beta1.bitPattern, beta2.bitPattern, eps.bitPattern,
-            Float(Double(lr) / bias1).bitPattern, Float(bias2.squareRoot()).bitPattern,
-          ],
+          parameters: wb_adamw_params(
+            n: UInt32(n), keep: 1 - lr * weightDecay, beta1: beta1, beta2: beta2, eps: eps,
+            step_size: Float(Double(lr) / bias1), bias2_sqrt: Float(bias2.squareRoot())),
           groups: (strideGroups(n, elementwiseBlock), 1, 1))
       }
     }
@@ -426,11 +439,17 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
     lock.withLock { record(VulkanError(.invalidArgument, "Vulkan backend: \(message)"), in: &$0) }
   }
 
-  private func padded(_ values: [Int], _ count: Int) -> [UInt32] {
-    values.map { UInt32(truncatingIfNeeded: $0) } + [UInt32](repeating: 0, count: count - values.count)
+  /// Writes `values` into the start of a fixed-size array field of a params struct (a C array,
+  /// a tuple in Swift); the rest stays 0.
+  private func fill<Tuple>(_ field: inout Tuple, _ values: [Int]) {
+    withUnsafeMutableBytes(of: &field) { bytes in
+      let slots = bytes.bindMemory(to: UInt32.self)
+      precondition(values.count <= slots.count, "\(values.count) dimensions for \(slots.count) slots")
+      for (i, value) in values.enumerated() { slots[i] = UInt32(truncatingIfNeeded: value) }
+    }
   }
 
-  private func attentionScale(_ headSize: Int) -> UInt32 { (1 / Float(headSize).squareRoot()).bitPattern }
+  private func attentionScale(_ headSize: Int) -> Float { 1 / Float(headSize).squareRoot() }
 
   /// BLOCK, HS and BC for the attention shaders: the largest key tile whose shared memory
   /// (`sharedRows` tiles of BC×HS plus `extra`·BC floats) fits the device.
@@ -454,13 +473,14 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
     let scratch = allocate(bytes: rows * 4)
     defer { recycle(scratch) }
     let d = BufferView(buffer: scratch, offset: 0, count: rows)
-    let shape = [UInt32(batch), UInt32(time), UInt32(channels), UInt32(heads)]
     let groups = ((time + attentionBlock - 1) / attentionBlock, batch * heads, 1)
     dispatch(
-      "attention_backward_prepass", label: label, constants: dq, views: [d, dOut, out], parameters: shape,
+      "attention_backward_prepass", label: label, constants: dq, views: [d, dOut, out],
+      parameters: wb_attention_prepass_params(B: UInt32(batch), T: UInt32(time), C: UInt32(channels), H: UInt32(heads)),
       groups: groups)
     let views = [dqkv, dOut, qkv, lse, d]
-    let parameters = shape + [attentionScale(headSize)]
+    let parameters = wb_attention_params(
+      B: UInt32(batch), T: UInt32(time), C: UInt32(channels), H: UInt32(heads), scale: attentionScale(headSize))
     dispatch("attention_backward_dq", label: label, constants: dq, views: views, parameters: parameters, groups: groups)
     dispatch(
       "attention_backward_dkdv", label: label, constants: dkdv, views: views, parameters: parameters, groups: groups)
@@ -473,9 +493,14 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
       return fail("strided copy over \(shape.count) dimensions that do not merge to 8")
     }
     let n = shape.reduce(1, *)
+    var parameters = wb_strided_params()
+    parameters.n = UInt32(n)
+    parameters.accumulate = accumulate ? 1 : 0
+    parameters.rank = UInt32(dims.count)
+    fill(&parameters.shape, dims)
+    fill(&parameters.stride, strides[1])
     dispatch(
-      "strided", label: label, constants: [UInt32(elementwiseBlock)], views: [dense, strided],
-      parameters: [UInt32(n), accumulate ? 1 : 0, UInt32(dims.count)] + padded(dims, 8) + padded(strides[1], 8),
+      "strided", label: label, constants: [UInt32(elementwiseBlock)], views: [dense, strided], parameters: parameters,
       groups: (strideGroups(n, elementwiseBlock), 1, 1))
   }
 
@@ -491,10 +516,11 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
       let groups = max(1, min(partials, (n + block - 1) / block))
       dispatch(
         "sum_squares", label: label, constants: [UInt32(block)], views: [partial, x.subview(start, count: n)],
-        parameters: [UInt32(n), 1, 0], groups: (groups, 1, 1))
+        parameters: wb_sum_squares_params(n: UInt32(n), square: 1, accumulate: 0), groups: (groups, 1, 1))
       dispatch(
         "sum_squares", label: label, constants: [UInt32(block)], views: [out, partial.subview(0, count: groups)],
-        parameters: [UInt32(groups), 0, index > 0 ? 1 : 0], groups: (1, 1, 1))
+        parameters: wb_sum_squares_params(n: UInt32(groups), square: 0, accumulate: index > 0 ? 1 : 0),
+        groups: (1, 1, 1))
     }
   }
 }

@@ -77,7 +77,8 @@ void wb_sgemm(int trans_a, int trans_b, long batch, long m, long n, long k, floa
 
 // ---- elementwise -----------------------------------------------------------------------------
 
-#include "wb_ops.h"  // the op codes (WB_NEG, …, WB_ADD, …), shared with the shaders and Swift
+#include "wb_ops.h"   // the op codes (WB_NEG, …, WB_ADD, …), shared with the shaders and Swift
+#include "wb_push.h"  // the shaders' push-constant parameters, filled by Swift
 
 void wb_fill(float *y, long n, float value);
 /// y = x · scale + shift.
