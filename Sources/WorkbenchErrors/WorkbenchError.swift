@@ -9,3 +9,20 @@ public protocol WorkbenchError: Error, CustomStringConvertible, Sendable {
   associatedtype Code: RawRepresentable & CaseIterable & Sendable where Code.RawValue == String
   var code: Code { get }
 }
+
+/// The codes of a `CodedError`: an enum of `String` raw values.
+public protocol ErrorCodes: RawRepresentable, CaseIterable, Sendable where RawValue == String {}
+
+/// The common case of a `WorkbenchError`: a code and the line for the user, nothing more. An
+/// error type is then its codes and a name, e.g.
+/// `public enum SNIErrorCode: String, ErrorCodes { case missing, … }` and
+/// `public typealias SNIError = CodedError<SNIErrorCode>`.
+public struct CodedError<Code: ErrorCodes>: WorkbenchError {
+  public let code: Code
+  public let description: String
+
+  public init(_ code: Code, _ description: String) {
+    self.code = code
+    self.description = description
+  }
+}

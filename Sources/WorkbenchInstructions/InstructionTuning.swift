@@ -116,14 +116,8 @@ public enum InstructionTuning {
 
   /// Loads a shared base model; a damaged one is set aside, so that the next run pretrains it again.
   static func readBase(_ base: URL, into model: GPT) throws {
-    do {
-      _ = try Checkpoint.read(from: base, into: model)
-    } catch let error as CheckpointError where error.damaged {
-      let kept = Checkpoint.setAside(base)
-      throw CheckpointError(
-        .damaged,
-        "\(error.description); set aside as \(kept.lastPathComponent): run the experiment again to pretrain the base "
-          + "anew")
+    _ = try Checkpoint.settingAsideIfDamaged(base, advice: "run the experiment again to pretrain the base anew") {
+      try Checkpoint.read(from: base, into: model)
     }
   }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import WorkbenchErrors
 import WorkbenchKit
 import WorkbenchLM
 import WorkbenchRandom
@@ -41,18 +42,12 @@ public struct SNITask: Sendable {
 
 /// Why a Super-NaturalInstructions folder or task file cannot be used: one line naming the file
 /// (and the JSON position where there is one) and what to do.
-public struct SNIError: WorkbenchError {
-  /// `missing`: a folder, split or file that is not there; `unreadable`: one that cannot be read;
-  /// `malformed`: a file whose contents break SNI's format (JSON, fields, lines); `empty`: a split
-  /// that leaves no task; `notSNI`: an experiment whose tasks are not from SNI.
-  public enum Code: String, CaseIterable, Sendable { case missing, unreadable, malformed, empty, notSNI }
-  public let code: Code
-  public let description: String
-  public init(_ code: Code, _ description: String) {
-    self.code = code
-    self.description = description
-  }
-}
+public typealias SNIError = CodedError<SNIErrorCode>
+
+/// `missing`: a folder, split or file that is not there; `unreadable`: one that cannot be read;
+/// `malformed`: a file whose contents break SNI's format (JSON, fields, lines); `empty`: a split
+/// that leaves no task; `notSNI`: an experiment whose tasks are not from SNI.
+public enum SNIErrorCode: String, ErrorCodes { case missing, unreadable, malformed, empty, notSNI }
 
 /// Which Super-NaturalInstructions data an experiment uses (`tasks:` of an instruction-tuning
 /// experiment with `source: sni`).

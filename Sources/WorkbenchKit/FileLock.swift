@@ -37,13 +37,7 @@ public enum FileLock {
 }
 
 /// A lock file that cannot be used; the message names it and why.
-public struct FileLockError: WorkbenchError {
-  /// `cannotOpen`: the lock file cannot be created or opened; `cannotLock`: locking it failed.
-  public enum Code: String, CaseIterable, Sendable { case cannotOpen, cannotLock }
-  public let code: Code
-  public let description: String
-  public init(_ code: Code, _ description: String) {
-    self.code = code
-    self.description = description
-  }
-}
+public typealias FileLockError = CodedError<FileLockErrorCode>
+
+/// `cannotOpen`: the lock file cannot be created or opened; `cannotLock`: locking it failed.
+public enum FileLockErrorCode: String, ErrorCodes { case cannotOpen, cannotLock }

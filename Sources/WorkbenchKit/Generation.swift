@@ -62,18 +62,12 @@ public struct GenerationSource: Sendable {
 }
 
 /// `workbench generate` cannot answer: what is missing or wrong, and what to give instead.
-public struct GenerationError: WorkbenchError {
-  /// `wrongOptions`: the request does not fit the run (say which options to give); `missingFile`:
-  /// the run lacks a file its model needs; `mismatch`: the run's files do not fit together;
-  /// `unreadableConfig`: the run's logged config is not one this build reads.
-  public enum Code: String, CaseIterable, Sendable { case wrongOptions, missingFile, mismatch, unreadableConfig }
-  public let code: Code
-  public let description: String
-  public init(_ code: Code, _ description: String) {
-    self.code = code
-    self.description = description
-  }
-}
+public typealias GenerationError = CodedError<GenerationErrorCode>
+
+/// `wrongOptions`: the request does not fit the run (say which options to give); `missingFile`:
+/// the run lacks a file its model needs; `mismatch`: the run's files do not fit together;
+/// `unreadableConfig`: the run's logged config is not one this build reads.
+public enum GenerationErrorCode: String, ErrorCodes { case wrongOptions, missingFile, mismatch, unreadableConfig }
 
 extension AnyExperimentPlugin {
   /// Asks the plugin that made `source`'s run to answer `request`: the lines to print, or nil when

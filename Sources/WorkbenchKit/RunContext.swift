@@ -216,15 +216,9 @@ public struct MetricPoint: Sendable, Equatable {
 #endif
 
 /// Another run's file that a run needs cannot be used.
-public struct ReusedRunError: WorkbenchError {
-  /// `noSuchRun`: the log has no run by that reference; `notFinished`: the run has no result;
-  /// `missingFile`: it kept no such file, or the file is gone; `otherModel`: its model is not the
-  /// shape the new run needs.
-  public enum Code: String, CaseIterable, Sendable { case noSuchRun, notFinished, missingFile, otherModel }
-  public let code: Code
-  public let description: String
-  public init(_ code: Code, _ description: String) {
-    self.code = code
-    self.description = description
-  }
-}
+public typealias ReusedRunError = CodedError<ReusedRunErrorCode>
+
+/// `noSuchRun`: the log has no run by that reference; `notFinished`: the run has no result;
+/// `missingFile`: it kept no such file, or the file is gone; `otherModel`: its model is not the
+/// shape the new run needs.
+public enum ReusedRunErrorCode: String, ErrorCodes { case noSuchRun, notFinished, missingFile, otherModel }

@@ -277,16 +277,10 @@ public struct BPETokenizer: Sendable, Equatable {
 }
 
 /// Why a tokenizer file cannot be used (one line naming the file).
-public struct BPEFileError: WorkbenchError {
-  /// `unreadable`: the file cannot be read; `malformed`: its contents are not a tokenizer.
-  public enum Code: String, CaseIterable, Sendable { case unreadable, malformed }
-  public let code: Code
-  public let description: String
-  public init(_ code: Code, _ description: String) {
-    self.code = code
-    self.description = description
-  }
-}
+public typealias BPEFileError = CodedError<BPEFileErrorCode>
+
+/// `unreadable`: the file cannot be read; `malformed`: its contents are not a tokenizer.
+public enum BPEFileErrorCode: String, ErrorCodes { case unreadable, malformed }
 
 /// A `BPETokenizer` that remembers the ids of every piece it has encoded (text with repeated
 /// words encodes several times faster); safe to share between threads.

@@ -157,6 +157,18 @@ public struct Checkpoint: Codable, Sendable, Equatable {
     return kept
   }
 
+  /// Runs `read`, which reads the checkpoint at `url`. Bytes that are not the ones written are
+  /// never used: a damaged file is set aside (`setAside`) and the error says where it went, then
+  /// `advice` (what running the experiment again does).
+  public static func settingAsideIfDamaged<T>(_ url: URL, advice: String, _ read: () throws -> T) throws -> T {
+    do {
+      return try read()
+    } catch let error as CheckpointError where error.damaged {
+      let kept = setAside(url)
+      throw CheckpointError(.damaged, "\(error.description); set aside as \(kept.lastPathComponent): \(advice)")
+    }
+  }
+
   /// The checksum of `bytes` (CRC-32C of each 64 KiB block, then of the block CRCs).
   public static func checksum(_ bytes: Data.SubSequence) -> UInt32 {
     bytes.withUnsafeBytes { wb_checksum($0.baseAddress, $0.count) }
@@ -175,19 +187,14 @@ public struct Checkpoint: Codable, Sendable, Equatable {
 }
 
 /// A checkpoint file that cannot be used.
-public struct CheckpointError: WorkbenchError {
-  /// `unreadable`: the file cannot be read; `damaged`: its bytes are not what was written (a
-  /// checksum mismatch, a cut or a damaged header); `otherModel`: a readable checkpoint of a model
-  /// of another shape.
-  public enum Code: String, CaseIterable, Sendable { case unreadable, damaged, otherModel }
-  public let code: Code
-  public let description: String
+public typealias CheckpointError = CodedError<CheckpointErrorCode>
 
-  public init(_ code: Code, _ description: String) {
-    self.code = code
-    self.description = description
-  }
+/// `unreadable`: the file cannot be read; `damaged`: its bytes are not what was written (a
+/// checksum mismatch, a cut or a damaged header); `otherModel`: a readable checkpoint of a model
+/// of another shape.
+public enum CheckpointErrorCode: String, ErrorCodes { case unreadable, damaged, otherModel }
 
+extension CheckpointError {
   /// Whether the file's bytes are not what was written (`code == .damaged`).
   public var damaged: Bool { code == .damaged }
 }

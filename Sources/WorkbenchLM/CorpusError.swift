@@ -1,13 +1,8 @@
 import WorkbenchErrors
 
 /// A corpus that cannot be used, naming the file and what to do.
-public struct CorpusError: WorkbenchError {
-  public enum Code: String, CaseIterable, Sendable { case missing, unreadable, empty, tooSmall, badSpec }
-  public let code: Code
-  public let description: String
+public typealias CorpusError = CodedError<CorpusErrorCode>
 
-  public init(_ code: Code, _ description: String) {
-    self.code = code
-    self.description = description
-  }
-}
+/// `missing`: no such file; `unreadable`: it cannot be read or decompressed; `empty`: no text;
+/// `tooSmall`: too little text for the split asked; `badSpec`: a corpus description that names none.
+public enum CorpusErrorCode: String, ErrorCodes { case missing, unreadable, empty, tooSmall, badSpec }

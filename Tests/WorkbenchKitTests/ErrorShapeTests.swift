@@ -11,6 +11,7 @@ import WorkbenchTestSupport
     let declaration = try Regex(
       #"(?m)^\s*(?:public |internal |private |fileprivate )?(?:struct|enum|final class|class) (\w+)(?:<[^>]*>)?\s*:\s*([^{]*)\{"#
     )
+    let coded = try Regex(#"(?m)^\s*(?:public )?typealias (\w+) = CodedError<\w+>"#)
     var errors: [String] = []
     var plain: [String] = []
     for folder in ["Sources", "plugins", "examples"] {
@@ -26,6 +27,7 @@ import WorkbenchTestSupport
           if conformances.contains("WorkbenchError") { errors.append(name) }
           if conformances.contains("Error") { plain.append("\(folder)/\(file): \(name)") }
         }
+        for match in text.matches(of: coded) { errors.append(String(match.output[1].substring ?? "")) }
       }
     }
     #expect(plain.isEmpty, "declared as a plain Error, not a WorkbenchError: \(plain)")

@@ -100,18 +100,11 @@ public struct GPTTrainingPlugin: ExperimentPlugin {
     let gpt = GPT(model, on: backend, seed: seed)
     let checkpoint = context.checkpointURL
     let resuming = FileManager.default.fileExists(atPath: checkpoint.path)
-    let trainer: Trainer
-    do {
-      trainer = try Trainer(model: gpt, data: data, config: training, resume: resuming ? checkpoint : nil)
-    } catch let error as CheckpointError where error.damaged {
-      // Never resume from bytes that are not the ones written: the run fails with the reason,
-      // and the file is set aside so that running the experiment again starts it over.
-      let kept = Checkpoint.setAside(checkpoint)
-      throw CheckpointError(
-        .damaged,
-        "\(error.description); not resumed (kept as \(kept.lastPathComponent)): run the experiment again to start "
-          + "this run over from its logged config")
-    }
+    // A damaged checkpoint fails the run with the reason and is set aside, so that running the
+    // experiment again starts the run over.
+    let trainer = try Checkpoint.settingAsideIfDamaged(
+      checkpoint, advice: "not resumed; run the experiment again to start this run over from its logged config"
+    ) { try Trainer(model: gpt, data: data, config: training, resume: resuming ? checkpoint : nil) }
     if resuming {
       try context.discardMetrics(after: trainer.step)
     } else {

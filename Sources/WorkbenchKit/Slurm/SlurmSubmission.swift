@@ -160,15 +160,9 @@ public struct SlurmLayout: Sendable {
 }
 
 /// A Slurm command failed, or a submission's files cannot be used; the message says which and why.
-public struct SlurmError: WorkbenchError {
-  /// `noSlurm`: the Slurm client commands are not on the PATH; `slurmFailed`: a Slurm command
-  /// failed or answered what workbench cannot read; `submission`: a submission's files (manifest,
-  /// experiment file) are missing or do not fit this run.
-  public enum Code: String, CaseIterable, Sendable { case noSlurm, slurmFailed, submission }
-  public let code: Code
-  public let description: String
-  public init(_ code: Code, _ description: String) {
-    self.code = code
-    self.description = description
-  }
-}
+public typealias SlurmError = CodedError<SlurmErrorCode>
+
+/// `noSlurm`: the Slurm client commands are not on the PATH; `slurmFailed`: a Slurm command
+/// failed or answered what workbench cannot read; `submission`: a submission's files (manifest,
+/// experiment file) are missing or do not fit this run.
+public enum SlurmErrorCode: String, ErrorCodes { case noSlurm, slurmFailed, submission }

@@ -82,17 +82,11 @@ extension MetricName {
 }
 
 /// A text that cannot be used as asked.
-struct HeapsLawError: WorkbenchError {
-  /// `missing`: no such file or folder; `unreadable`: a file cannot be read; `tooShort`: the text
-  /// has fewer words than asked.
-  enum Code: String, CaseIterable, Sendable { case missing, unreadable, tooShort }
-  let code: Code
-  let description: String
-  init(_ code: Code, _ description: String) {
-    self.code = code
-    self.description = description
-  }
-}
+typealias HeapsLawError = CodedError<HeapsLawErrorCode>
+
+/// `missing`: no such file or folder; `unreadable`: a file cannot be read; `tooShort`: the text has
+/// fewer words than asked.
+enum HeapsLawErrorCode: String, ErrorCodes { case missing, unreadable, tooShort }
 
 /// Words of a text: maximal runs of letters and digits, lower-cased.
 enum Text {
