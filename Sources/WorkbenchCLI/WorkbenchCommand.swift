@@ -7,7 +7,7 @@ import WorkbenchRunLog
 /// `workbench`: runs language-model experiments described in YAML and records every run in SQLite.
 ///
 /// The executable names the plugins it is built with: `workbench` itself runs
-/// `WorkbenchCommand.main(plugins: InstalledPlugins.all)`; a package of one's own adds its
+/// `WorkbenchCommand.main(plugins: ExperimentRegistry.plugins)`; a package of one's own adds its
 /// plugins to that list (`examples/external-plugin`).
 public struct WorkbenchCommand: ParsableCommand {
   public static var configuration: CommandConfiguration {
@@ -60,7 +60,7 @@ public enum InstalledPlugins {
   public static func clash(in plugins: [AnyExperimentPlugin], hostCommands: [String]) -> String? {
     var ids = Set<String>()
     for plugin in plugins where !ids.insert(plugin.id).inserted { return "two plugins have the id '\(plugin.id)'" }
-    var names = Set(hostCommands)
+    var names = Set(hostCommands + ["help"])  // ArgumentParser's own
     for plugin in plugins {
       for command in plugin.commands where !names.insert(command._commandName).inserted {
         return "plugin \(plugin.id) adds a command '\(command._commandName)' that workbench already has"

@@ -61,8 +61,10 @@ extension ConfigSection {
   /// such a property would be neither read from experiment files nor part of the run key.
   public static var undeclaredProperties: [String] {
     let stored = Mirror(reflecting: Self()).children.count
-    let mine =
-      stored == fields.count ? [] : ["\(Self.self): \(stored) stored properties, \(fields.count) declared keys"]
+    let declared = Set(fields.map(\.property)).count
+    var mine: [String] = []
+    if declared != fields.count { mine.append("\(Self.self): a property is filled by two declared keys") }
+    if stored != declared { mine.append("\(Self.self): \(stored) stored properties, \(declared) declared") }
     return mine + fields.compactMap(\.section).flatMap { $0.undeclaredProperties }
   }
 }
@@ -82,6 +84,8 @@ public struct ConfigFieldKey: CodingKey, Sendable {
 
 /// One declared key of a `ConfigSection`: how it decodes, encodes and reads in the documentation.
 public struct ConfigField<Root> {
+  /// The property it fills (two fields filling one property is a mistake `undeclaredProperties` finds).
+  let property: AnyKeyPath
   /// The keys it documents, relative to `Root` (one, or a nested section's).
   public let keys: [ConfigKey]
   /// The declared type of a nested or inline section.
@@ -105,7 +109,7 @@ extension ConfigField where Root: ConfigSection {
   ) -> Self {
     let key = ConfigFieldKey(stringValue: name)
     return Self(
-      keys: [ConfigKey(name, type ?? typeName(Value.self), sweepable: sweepable, help)],
+      property: path, keys: [ConfigKey(name, type ?? typeName(Value.self), sweepable: sweepable, help)],
       decode: { root, container, _ in root[keyPath: path] = try container.decode(Value.self, forKey: key) },
       encode: { root, container, _ in try container.encode(root[keyPath: path], forKey: key) })
   }
@@ -117,6 +121,7 @@ extension ConfigField where Root: ConfigSection {
   ) -> Self {
     let key = ConfigFieldKey(stringValue: name)
     return Self(
+      property: path,
       keys: [
         ConfigKey(
           name, type ?? typeName(Value.self), default: shown ?? spelled(Root()[keyPath: path]), sweepable: sweepable,
@@ -135,7 +140,7 @@ extension ConfigField where Root: ConfigSection {
   ) -> Self {
     let key = ConfigFieldKey(stringValue: name)
     return Self(
-      keys: [ConfigKey(name, type ?? typeName(Value.self), default: shown, sweepable: sweepable, help)],
+      property: path, keys: [ConfigKey(name, type ?? typeName(Value.self), default: shown, sweepable: sweepable, help)],
       decode: { root, container, _ in root[keyPath: path] = try container.decodeIfPresent(Value.self, forKey: key) },
       encode: { root, container, _ in try container.encodeIfPresent(root[keyPath: path], forKey: key) })
   }
@@ -147,7 +152,7 @@ extension ConfigField where Root: ConfigSection {
   ) -> Self {
     let key = ConfigFieldKey(stringValue: name)
     return Self(
-      keys: Section.configKeys.map { $0.nested(in: name) }, section: Section.self,
+      property: path, keys: Section.configKeys.map { $0.nested(in: name) }, section: Section.self,
       decode: { root, container, _ in
         if required {
           root[keyPath: path] = try container.decode(Section.self, forKey: key)
@@ -164,7 +169,7 @@ extension ConfigField where Root: ConfigSection {
   ) -> Self {
     let key = ConfigFieldKey(stringValue: name)
     return Self(
-      keys: Section.configKeys.map { $0.nested(in: name) }, section: Section.self,
+      property: path, keys: Section.configKeys.map { $0.nested(in: name) }, section: Section.self,
       decode: { root, container, _ in
         root[keyPath: path] = try container.decodeIfPresent(Section.self, forKey: key)
       },
@@ -174,7 +179,7 @@ extension ConfigField where Root: ConfigSection {
   /// Another section's keys at this level (a config that extends another's keys).
   public static func inline<Section: ConfigSection>(_ path: WritableKeyPath<Root, Section>) -> Self {
     Self(
-      keys: Section.configKeys, section: Section.self,
+      property: path, keys: Section.configKeys, section: Section.self,
       decode: { root, _, decoder in root[keyPath: path] = try Section(from: decoder) },
       encode: { root, _, encoder in try root[keyPath: path].encode(to: encoder) })
   }

@@ -78,7 +78,8 @@ public struct FinishedRun<Config: Codable & Sendable>: Sendable {
   public let key: String
   public let label: String
   public let seed: Int
-  /// `finished`, or `diverged` (a run whose loss stopped being finite still has a result).
+  /// `finished` or `diverged` in `analyze` (a run whose loss stopped being finite still has a
+  /// result); in `generate`, whatever the run's status is.
   public let status: RunStatus
   /// The device it ran on (`cpu`, `vulkan:0`), as recorded.
   public let device: String?

@@ -53,6 +53,17 @@ private struct Forgetful: ConfigSection {
   static var fields: [ConfigField<Self>] { [.key("kept", \.kept, "a key")] }
 }
 
+/// A section that fills one property from two keys and so forgets the other: the counts alone
+/// would agree.
+private struct Doubled: ConfigSection {
+  var kept = 1
+  var forgotten = 2
+
+  init() {}
+
+  static var fields: [ConfigField<Self>] { [.key("kept", \.kept, "a key"), .key("again", \.kept, "the same")] }
+}
+
 /// Decodes `yaml` as a `Recipe` and returns it with the key paths decoding asked for.
 private func decode(_ yaml: String) throws -> (Recipe, Set<String>) {
   let tree = try ConfigNode.parse(yaml: yaml, file: "x.yaml")
@@ -112,6 +123,10 @@ private func decode(_ yaml: String) throws -> (Recipe, Set<String>) {
 
   @Test func aPropertyWithoutADeclaredKeyIsFound() {
     #expect(Recipe.undeclaredProperties.isEmpty)
-    #expect(Forgetful.undeclaredProperties == ["Forgetful: 2 stored properties, 1 declared keys"])
+    #expect(Forgetful.undeclaredProperties == ["Forgetful: 2 stored properties, 1 declared"])
+    #expect(
+      Doubled.undeclaredProperties == [
+        "Doubled: a property is filled by two declared keys", "Doubled: 2 stored properties, 1 declared",
+      ])
   }
 }

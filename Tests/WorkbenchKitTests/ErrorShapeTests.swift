@@ -8,10 +8,13 @@ import WorkbenchTestSupport
 /// fails here.
 @Suite struct ErrorShapeTests {
   @Test func everyErrorTypeIsAWorkbenchError() throws {
+    // A type declaration (any modifiers, generics) or an extension, with what it conforms to.
     let declaration = try Regex(
-      #"(?m)^\s*(?:public |internal |private |fileprivate )?(?:struct|enum|final class|class) (\w+)(?:<[^>]*>)?\s*:\s*([^{]*)\{"#
+      #"(?m)^\s*(?:@\w+\s+)*(?:(?:public|package|internal|private|fileprivate|open|final|indirect)\s+)*(?:struct|enum|class|actor|extension)\s+([\w.]+)(?:<.*?>)?\s*:\s*([^{]*)\{"#
     )
     let coded = try Regex(#"(?m)^\s*(?:public )?typealias (\w+) = CodedError<\w+>"#)
+    // Conforming to any of these makes an error type that is not a WorkbenchError.
+    let errorProtocols: Set<String> = ["Error", "Swift.Error", "LocalizedError", "CustomNSError"]
     var errors: [String] = []
     var plain: [String] = []
     for folder in ["Sources", "plugins", "examples"] {
@@ -21,11 +24,13 @@ import WorkbenchTestSupport
         let text = try String(contentsOf: root.appendingPathComponent(file), encoding: .utf8)
         for match in text.matches(of: declaration) {
           let name = String(match.output[1].substring ?? "")
-          let conformances = (match.output[2].substring ?? "").split(separator: ",").map {
-            $0.trimmingCharacters(in: .whitespacesAndNewlines)
-          }
+          let clause = String(match.output[2].substring ?? "")
+          let conformances = (clause.components(separatedBy: " where ").first ?? clause)
+            .split(whereSeparator: { $0 == "," || $0 == "&" }).map {
+              $0.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
           if conformances.contains("WorkbenchError") { errors.append(name) }
-          if conformances.contains("Error") { plain.append("\(folder)/\(file): \(name)") }
+          if !errorProtocols.isDisjoint(with: conformances) { plain.append("\(folder)/\(file): \(name)") }
         }
         for match in text.matches(of: coded) { errors.append(String(match.output[1].substring ?? "")) }
       }

@@ -9,17 +9,24 @@ let package = Package(
   dependencies: [
     // The workbench checkout this example lives in. Elsewhere: a checkout of workbench beside
     // your package, `.package(path: "../workbench")` (see docs/plugins.md).
-    .package(name: "workbench", path: "../..")
+    .package(name: "workbench", path: "../.."),
+    // For the command the plugin adds (`workbench words`); the version workbench itself uses.
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
   ],
   targets: [
     // The plugin: depends on the plugin API only.
-    .target(name: "HeapsLawPlugin", dependencies: [.product(name: "WorkbenchKit", package: "workbench")]),
+    .target(
+      name: "HeapsLawPlugin",
+      dependencies: [
+        .product(name: "WorkbenchKit", package: "workbench"),
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
     // The executable: the built-in plugins plus this package's, behind workbench's command line.
     .executableTarget(
       name: "my-workbench",
       dependencies: [
         "HeapsLawPlugin", .product(name: "WorkbenchCLI", package: "workbench"),
-        .product(name: "WorkbenchPlugins", package: "workbench"),
+        .product(name: "WorkbenchKit", package: "workbench"), .product(name: "WorkbenchPlugins", package: "workbench"),
       ]),
   ],
   swiftLanguageModes: [.v6]

@@ -6,7 +6,8 @@ import WorkbenchKit
 /// a power of N with β below 1 (Heaps 1978; β ≈ 0.4–0.6 for English prose). Each run counts V
 /// at one N; the analysis fits K and β by least squares on log V = log K + β log N.
 ///
-/// A plugin built outside workbench's repository: it imports WorkbenchKit only.
+/// A plugin built outside workbench's repository: it imports WorkbenchKit (and ArgumentParser for
+/// the command it adds), never the run log.
 public struct HeapsLawPlugin: ExperimentPlugin {
   public typealias Config = HeapsLawConfig
 
