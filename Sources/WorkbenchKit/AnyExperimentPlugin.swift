@@ -8,8 +8,8 @@ public struct AnyExperimentPlugin: Sendable {
   public let version: String
   public let summary: String
   public let configKeys: [ConfigKey]
-  /// What keeps the config from being one declaration per key: empty when `Config` is a
-  /// `ConfigSection` whose every stored property (nested sections too) is a declared key.
+  /// What keeps the config from being one declaration per key: empty when every stored property
+  /// of `Config` (nested sections too) is filled by exactly one declared key.
   public let configDeclarationProblems: [String]
   /// The subcommands the plugin adds to `workbench`.
   public let commands: [any ParsableCommand.Type]
@@ -23,11 +23,7 @@ public struct AnyExperimentPlugin: Sendable {
     summary = P.summary
     configKeys = P.configKeys
     commands = P.commands
-    if let declared = P.Config.self as? any ConfigSection.Type {
-      configDeclarationProblems = declared.undeclaredProperties
-    } else {
-      configDeclarationProblems = ["\(P.Config.self) is not a ConfigSection: its keys are not declared once"]
-    }
+    configDeclarationProblems = P.Config.undeclaredProperties
     planRuns = { point, decoding, seed in
       let plugin = P()
       let pluginTree = ConfigNode(

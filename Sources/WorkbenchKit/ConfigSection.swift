@@ -69,8 +69,9 @@ extension ConfigSection {
   }
 }
 
-extension ExperimentPlugin where Config: ConfigSection {
-  /// A declared config documents itself.
+extension ExperimentPlugin {
+  /// The config keys, for `workbench plugins` and for sweep expansion (`sweepable` keys given as a
+  /// list are swept over): the config's declaration.
   public static var configKeys: [ConfigKey] { Config.configKeys }
 }
 
@@ -109,7 +110,8 @@ extension ConfigField where Root: ConfigSection {
   ) -> Self {
     let key = ConfigFieldKey(stringValue: name)
     return Self(
-      property: path, keys: [ConfigKey(name, type ?? typeName(Value.self), sweepable: sweepable, help)],
+      property: path,
+      keys: [ConfigKey(path: name, type: type ?? typeName(Value.self), sweepable: sweepable, help: help)],
       decode: { root, container, _ in root[keyPath: path] = try container.decode(Value.self, forKey: key) },
       encode: { root, container, _ in try container.encode(root[keyPath: path], forKey: key) })
   }
@@ -124,8 +126,8 @@ extension ConfigField where Root: ConfigSection {
       property: path,
       keys: [
         ConfigKey(
-          name, type ?? typeName(Value.self), default: shown ?? spelled(Root()[keyPath: path]), sweepable: sweepable,
-          help)
+          path: name, type: type ?? typeName(Value.self), defaultValue: shown ?? spelled(Root()[keyPath: path]),
+          sweepable: sweepable, help: help)
       ],
       decode: { root, container, _ in
         if let value = try container.decodeIfPresent(Value.self, forKey: key) { root[keyPath: path] = value }
@@ -140,7 +142,10 @@ extension ConfigField where Root: ConfigSection {
   ) -> Self {
     let key = ConfigFieldKey(stringValue: name)
     return Self(
-      property: path, keys: [ConfigKey(name, type ?? typeName(Value.self), default: shown, sweepable: sweepable, help)],
+      property: path,
+      keys: [
+        ConfigKey(path: name, type: type ?? typeName(Value.self), defaultValue: shown, sweepable: sweepable, help: help)
+      ],
       decode: { root, container, _ in root[keyPath: path] = try container.decodeIfPresent(Value.self, forKey: key) },
       encode: { root, container, _ in try container.encodeIfPresent(root[keyPath: path], forKey: key) })
   }

@@ -9,8 +9,10 @@ import WorkbenchRunLog
 /// Adding one: create `plugins/<Name>/`, add `<Name>` to `plugins` in Package.swift, and list the
 /// type in `ExperimentRegistry`.
 public protocol ExperimentPlugin: Sendable {
-  /// The experiment's config as written in YAML under the host's keys (`plugin`, `name`, `seed`, …).
-  associatedtype Config: Codable & Sendable
+  /// The experiment's config as written in YAML under the host's keys (`plugin`, `name`, `seed`, …),
+  /// declared key by key: decoding, the run key, `workbench plugins` and sweeps all come from its
+  /// `fields`.
+  associatedtype Config: ConfigSection
 
   /// The name experiment files use in `plugin:`. Never changes once released.
   static var id: String { get }
@@ -18,9 +20,6 @@ public protocol ExperimentPlugin: Sendable {
   static var version: String { get }
   /// One line for `workbench plugins`.
   static var summary: String { get }
-  /// The config keys, for `workbench plugins` and for sweep expansion (`sweepable` keys given as a
-  /// list are swept over).
-  static var configKeys: [ConfigKey] { get }
   /// Subcommands the plugin adds to `workbench` (ArgumentParser commands: `workbench tasks`,
   /// `workbench score` are the instruction-tuning plugin's). Their names must not be the host's.
   static var commands: [any ParsableCommand.Type] { get }
@@ -102,22 +101,15 @@ public struct FinishedRun<Config: Codable & Sendable>: Sendable {
 }
 
 /// Documentation of one config key, for `workbench plugins`.
+/// Made from the config's `fields` (`ConfigSection`), never written by hand.
 public struct ConfigKey: Sendable {
+  /// Dotted for keys of nested sections (`model.width`).
   public var path: String
   public var type: String
+  /// nil for a required key.
   public var defaultValue: String?
   public var sweepable: Bool
   public var help: String
-
-  public init(
-    _ path: String, _ type: String, default defaultValue: String? = nil, sweepable: Bool = false, _ help: String
-  ) {
-    self.path = path
-    self.type = type
-    self.defaultValue = defaultValue
-    self.sweepable = sweepable
-    self.help = help
-  }
 }
 
 /// A config value a plugin refuses, with the key path it is about; the host adds the file position.

@@ -57,5 +57,20 @@ import WorkbenchTestSupport
         == "plugin instruction-tuning adds a command 'tasks' that workbench already has")
   }
 
+  /// Plugins read runs and metrics through Kit's values: none imports the run log (its database
+  /// records), in this repository or in the example package.
+  @Test func pluginsDoNotImportTheRunLog() throws {
+    var importing: [String] = []
+    for folder in ["plugins", "examples"] {
+      let root = packageRoot.appendingPathComponent(folder)
+      let files = FileManager.default.enumerator(atPath: root.path)?.compactMap { $0 as? String } ?? []
+      for file in files where file.hasSuffix(".swift") && !file.contains(".build") {
+        let text = try String(contentsOf: root.appendingPathComponent(file), encoding: .utf8)
+        if text.contains("import WorkbenchRunLog") || text.contains("import GRDB") { importing.append(file) }
+      }
+    }
+    #expect(importing.isEmpty, "\(importing)")
+  }
+
   private var hostNames: [String] { WorkbenchCommand.hostCommands.map { $0._commandName } }
 }

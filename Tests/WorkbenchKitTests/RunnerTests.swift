@@ -7,16 +7,22 @@ import WorkbenchTestSupport
 
 /// A plugin for runner tests: logs `steps` values and fails when `fail` is set.
 struct CountingPlugin: ExperimentPlugin {
-  struct Config: Codable, Sendable {
-    var steps: Int
+  struct Config: ConfigSection {
+    var steps = 0
     var fail: Bool?
     var width: Double?
+
+    static var fields: [ConfigField<Self>] {
+      [
+        .required("steps", \.steps, sweepable: true, "steps"), .optional("fail", \.fail, "fail the run"),
+        .optional("width", \.width, "unused"),
+      ]
+    }
   }
 
   static let id = "counting"
   static let version = "3"
   static let summary = "counts"
-  static let configKeys = [ConfigKey("steps", "int", sweepable: true, "steps")]
   static let executions = Mutex(0)
 
   func plan(_ config: Config, seed: Int) throws -> [RunSpec<Config>] {
