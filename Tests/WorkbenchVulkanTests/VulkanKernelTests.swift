@@ -62,7 +62,8 @@ struct VulkanKernelTests {
     let files = try FileManager.default.contentsOfDirectory(atPath: folder.path)
       .filter { $0.hasSuffix(".comp") || $0.hasSuffix(".glsl") }
     let names = files.map { $0.hasSuffix(".comp") ? String($0.dropLast(5)) : $0 }
-    #expect(Set(names + ["wb_ops.h", "wb_push.h"]) == Set(VulkanBackend.shaderNames))  // + the headers C and Swift share
+    // The shaders, and the headers the C kernels and Swift share with them.
+    #expect(Set(names + ["wb_ops.h", "wb_push.h"]) == Set(VulkanBackend.shaderNames))
     let gpu = try #require(TestVulkan.backend)
     for name in VulkanBackend.shaderNames { try gpu.buildShader(name) }
     #expect(gpu.validationMessages == 0)
