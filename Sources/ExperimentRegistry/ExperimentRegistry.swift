@@ -17,9 +17,6 @@ public enum ExperimentRegistry {
     AnyExperimentPlugin(ScalingSweepPlugin.self),
   ]
 
-  /// The plugin whose id is `id` (a run record's `plugin`), if this build has it.
-  public static func plugin(id: String) -> AnyExperimentPlugin? { plugins.first { $0.id == id } }
-
   /// The folder under `plugins/` of each plugin, by plugin id.
   public static let folders: [String: String] = [
     CurveSweepPlugin.id: "CurveSweep",

@@ -6,11 +6,11 @@
 /// for one that does not.
 public protocol WorkbenchError: Error, CustomStringConvertible, Sendable {
   /// What went wrong, from a closed set (its raw value is the code's name in JSON and logs).
-  associatedtype Code: RawRepresentable & CaseIterable & Sendable where Code.RawValue == String
+  associatedtype Code: ErrorCodes
   var code: Code { get }
 }
 
-/// The codes of a `CodedError`: an enum of `String` raw values.
+/// The codes of an error: an enum of `String` raw values (`enum Code: String, ErrorCodes { … }`).
 public protocol ErrorCodes: RawRepresentable, CaseIterable, Sendable where RawValue == String {}
 
 /// The common case of a `WorkbenchError`: a code and the line for the user, nothing more. An

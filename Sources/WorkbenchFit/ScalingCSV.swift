@@ -4,7 +4,7 @@ import WorkbenchErrors
 public struct ScalingDataError: WorkbenchError {
   /// `empty`: no header line; `columns`: the columns asked for are too few or too many for the
   /// form, or absent; `badValue`: a value is not a finite positive number.
-  public enum Code: String, CaseIterable, Sendable { case empty, columns, badValue }
+  public enum Code: String, ErrorCodes { case empty, columns, badValue }
   public var code: Code
   public var line: Int?
   public var message: String

@@ -34,7 +34,7 @@ public struct ScalingFitter: Sendable {
 
   /// Why a fit cannot be made.
   public struct Failure: WorkbenchError {
-    public enum Code: String, CaseIterable, Sendable { case noConvergence }
+    public enum Code: String, ErrorCodes { case noConvergence }
     public var code: Code { .noConvergence }
     public let description: String
   }

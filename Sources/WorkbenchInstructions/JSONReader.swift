@@ -57,7 +57,7 @@ public indirect enum JSONNode: Sendable, Equatable {
 public struct JSONReadError: WorkbenchError {
   /// `syntax`: not JSON at that position (truncated text included); `tooDeep`: nested deeper than
   /// the reader follows.
-  public enum Code: String, CaseIterable, Sendable { case syntax, tooDeep }
+  public enum Code: String, ErrorCodes { case syntax, tooDeep }
   public let code: Code
   public let line: Int
   public let column: Int

@@ -13,7 +13,7 @@ import WorkbenchErrors
 /// SIGUSR1) arrived.
 public struct RunCancelled: WorkbenchError {
   /// `interrupted`: SIGINT; `terminated`: SIGTERM; `timeLimit`: SIGUSR1, a scheduler's warning.
-  public enum Code: String, CaseIterable, Sendable { case interrupted, terminated, timeLimit }
+  public enum Code: String, ErrorCodes { case interrupted, terminated, timeLimit }
   public var signal: Int32
   public var code: Code {
     switch signal {

@@ -7,7 +7,7 @@ import WorkbenchErrors
 public struct CommandError: WorkbenchError {
   /// A command's refusal has one code: the exit status 1 is what scripts see, and the line says
   /// what to give instead. (Errors of the layers below keep their own codes when they pass through.)
-  public enum Code: String, CaseIterable, Sendable { case refused }
+  public enum Code: String, ErrorCodes { case refused }
   public var code: Code { .refused }
   public let description: String
   public init(_ description: String) { self.description = description }

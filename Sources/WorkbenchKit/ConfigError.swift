@@ -3,7 +3,7 @@ import WorkbenchErrors
 /// A problem with an experiment file or an override, pointing at the file position that caused it.
 public struct ConfigError: WorkbenchError {
   /// What kind of problem, as a closed set.
-  public enum Code: String, CaseIterable, Sendable {
+  public enum Code: String, ErrorCodes {
     case missingFile, syntax, unknownKey, wrongType, missingKey, invalidValue, unknownPlugin, badOverride
   }
 

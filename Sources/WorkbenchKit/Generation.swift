@@ -38,7 +38,7 @@ public struct GenerationRequest: Sendable {
 public struct GenerationSource: Sendable {
   let record: RunRecord
   /// The run's artifacts in the order they were recorded (`kind` says which is which).
-  public var artifacts: [ArtifactRecord]
+  let artifacts: [ArtifactRecord]
   private let selected: SelectedBackend
 
   /// - Parameters:

@@ -47,7 +47,7 @@ public enum TrainingEvent: Sendable {
 
 /// A loss that became NaN or infinite: the run stops and is marked diverged.
 public struct TrainingDiverged: WorkbenchError {
-  public enum Code: String, CaseIterable, Sendable { case diverged }
+  public enum Code: String, ErrorCodes { case diverged }
   public var code: Code { .diverged }
   public let step: Int
   public let loss: Double

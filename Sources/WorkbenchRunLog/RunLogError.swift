@@ -3,7 +3,7 @@ import WorkbenchErrors
 /// A run log that cannot be opened, read or written, with a message that says what to do.
 public struct RunLogError: WorkbenchError {
   /// What went wrong, as a closed set callers can switch over.
-  public enum Code: String, CaseIterable, Sendable {
+  public enum Code: String, ErrorCodes {
     case missing, notSQLite, notAWorkbenchLog, newerSchema, readOnly, busy, notOwner, sql
   }
 

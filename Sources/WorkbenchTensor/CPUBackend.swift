@@ -44,7 +44,7 @@ final class CPUBuffer: DeviceBuffer, @unchecked Sendable {
 /// The CPU backend could not allocate a tensor's memory. The run that asked for it ends as failed
 /// with this message; the process (and the next run of a sweep) goes on.
 public struct CPUOutOfMemory: WorkbenchError {
-  public enum Code: String, CaseIterable, Sendable { case outOfMemory }
+  public enum Code: String, ErrorCodes { case outOfMemory }
   public var code: Code { .outOfMemory }
   public let bytes: Int
 

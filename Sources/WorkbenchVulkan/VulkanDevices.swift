@@ -4,7 +4,7 @@ import WorkbenchErrors
 
 /// A failure of the Vulkan backend, with what to do about it.
 public struct VulkanError: WorkbenchError {
-  public enum Code: String, CaseIterable, Sendable {
+  public enum Code: String, ErrorCodes {
     case noLoader, noDevice, outOfDeviceMemory, outOfHostMemory, deviceLost, shader, invalidArgument, vulkan
   }
   public let code: Code

@@ -14,11 +14,12 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
   ],
   targets: [
-    // The plugin: depends on the plugin API only.
+    // The plugin: the plugin API, and workbench's fits.
     .target(
       name: "HeapsLawPlugin",
       dependencies: [
         .product(name: "WorkbenchKit", package: "workbench"),
+        .product(name: "WorkbenchRuntime", package: "workbench"),  // PowerLaw.fit
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // The executable: the built-in plugins plus this package's, behind workbench's command line.

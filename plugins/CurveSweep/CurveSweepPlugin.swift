@@ -101,7 +101,7 @@ public struct CurveSweepPlugin: ExperimentPlugin {
 
 /// The failure `fail_at_step` asks for.
 struct CurveSweepFailure: WorkbenchError {
-  enum Code: String, CaseIterable, Sendable { case requested }
+  enum Code: String, ErrorCodes { case requested }
   var code: Code { .requested }
   var step: Int
   var description: String { "failed at step \(step) as fail_at_step asked" }

@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
+import WorkbenchFit
 import WorkbenchKit
 
 /// Heaps' law, V = K·N^β: the number of distinct words V in the first N words of a text grows as
 /// a power of N with β below 1 (Heaps 1978; β ≈ 0.4–0.6 for English prose). Each run counts V
-/// at one N; the analysis fits K and β by least squares on log V = log K + β log N.
+/// at one N; the analysis fits K and β with workbench's pure power-law fit (least squares on log V).
 ///
 /// A plugin built outside workbench's repository: it imports WorkbenchKit (and ArgumentParser for
 /// the command it adds), never the run log.
@@ -40,25 +41,28 @@ public struct HeapsLawPlugin: ExperimentPlugin {
 
   public func analyze(_ runs: [FinishedRun<Config>], context: AnalysisContext) throws {
     var table = TextTable(["N (words)", "V (distinct)", "V/N"])
-    var points: [(logN: Double, logV: Double)] = []
+    var N: [Double] = []
+    var V: [Double] = []
     for run in runs.sorted(by: { $0.config.words < $1.config.words }) {
-      guard let V = try context.metrics(of: run, .vocabulary).last?.value else { continue }
-      let N = Double(run.config.words)
-      table.append([String(run.config.words), String(Int(V)), String(format: "%.3f", V / N)])
-      points.append((log(N), log(V)))
+      guard let vocabulary = try context.metrics(of: run, .vocabulary).last?.value else { continue }
+      table.append([
+        String(run.config.words), String(Int(vocabulary)),
+        String(format: "%.3f", vocabulary / Double(run.config.words)),
+      ])
+      N.append(Double(run.config.words))
+      V.append(vocabulary)
     }
     context.print(table.render())
-    guard Set(points.map(\.logN)).count >= 2 else {
+    // V = K·N^β is a pure power law A·N^(−alpha) with A = K, alpha = −β.
+    guard Set(N).count >= 2, let fit = PowerLaw.fit(x: N, y: V) else {
       context.print("\(context.experimentName): a fit of Heaps' law needs runs at 2 or more values of words")
       return
     }
-    let fit = LineFit(points)
-    let K = exp(fit.intercept)
     context.print(
-      String(format: "Heaps' law: V = %.3g · N^%.3f  (R² %.4f over %d runs)", K, fit.slope, fit.r2, points.count))
+      String(format: "Heaps' law: V = %.3g · N^%.3f  (R² %.4f over %d runs)", fit.A, -fit.alpha, fit.r2, N.count))
     try context.storeFit(
-      form: "heaps", parameters: ["K": K, "beta": fit.slope], options: ["metric": MetricName.vocabulary.name],
-      runs: runs, pointCount: points.count, objective: fit.sse, r2: fit.r2)
+      form: "heaps", parameters: ["K": fit.A, "beta": -fit.alpha], options: ["metric": MetricName.vocabulary.name],
+      runs: runs, pointCount: N.count, objective: fit.objective, r2: fit.r2)
   }
 }
 
@@ -110,30 +114,6 @@ enum Text {
       words += text.split { !($0.isLetter || $0.isNumber) }.map(String.init)
     }
     return words
-  }
-}
-
-/// Least squares of y on x.
-struct LineFit {
-  let slope: Double
-  let intercept: Double
-  let sse: Double
-  let r2: Double
-
-  init(_ points: [(logN: Double, logV: Double)]) {
-    let n = Double(points.count)
-    let mx = points.map(\.logN).reduce(0, +) / n
-    let my = points.map(\.logV).reduce(0, +) / n
-    let sxy = points.map { ($0.logN - mx) * ($0.logV - my) }.reduce(0, +)
-    let sxx = points.map { ($0.logN - mx) * ($0.logN - mx) }.reduce(0, +)
-    let syy = points.map { ($0.logV - my) * ($0.logV - my) }.reduce(0, +)
-    let slope = sxy / sxx
-    let intercept = my - slope * mx
-    let sse = points.map { pow($0.logV - (intercept + slope * $0.logN), 2) }.reduce(0, +)
-    self.slope = slope
-    self.intercept = intercept
-    self.sse = sse
-    r2 = syy > 0 ? 1 - sse / syy : 1
   }
 }
 
