@@ -186,44 +186,48 @@ static wbvk_status staging(wbvk_context *ctx, uint64_t bytes, wbvk_frame **out, 
 
 enum { TRANSFER_CHUNK = 32 << 20 };
 
-wbvk_status wbvk_write(wbvk_context *ctx, wbvk_buffer *buffer, uint64_t offset, const void *data, uint64_t bytes) {
-  if (offset + bytes > buffer->size) return wbvk_fail(WBVK_BAD_ARGUMENT, "write past the end of a device buffer");
+// Copies `bytes` between host memory and a device buffer through the frame's staging memory, 32 MiB
+// at a time: from `source` when writing (recorded; it runs with the frame), into `destination`
+// when reading (which waits for the copy). The other pointer is NULL.
+static wbvk_status transfer(wbvk_context *ctx, wbvk_buffer *buffer, uint64_t offset, const void *source,
+                            void *destination, uint64_t bytes) {
+  int writing = source != NULL;
+  if (offset + bytes > buffer->size)
+    return wbvk_fail(WBVK_BAD_ARGUMENT, "%s past the end of a device buffer", writing ? "write" : "read");
   for (uint64_t done = 0; done < bytes;) {
     uint64_t chunk = bytes - done < TRANSFER_CHUNK ? bytes - done : TRANSFER_CHUNK;
     wbvk_frame *frame;
     uint64_t at;
     wbvk_status status = staging(ctx, chunk, &frame, &at);
     if (status != WBVK_OK) return status;
-    memcpy((char *)frame->staging.mapped + at, (const char *)data + done, chunk);
+    char *staged = (char *)frame->staging.mapped + at;
+    uint64_t on_device = buffer->offset + offset + done;
+    if (writing) memcpy(staged, (const char *)source + done, chunk);
     barrier(ctx, frame);
-    VkBufferCopy copy = {.srcOffset = at, .dstOffset = buffer->offset + offset + done, .size = chunk};
-    ctx->d.vkCmdCopyBuffer(frame->commands, frame->staging.buffer, buffer->block->buffer, 1, &copy);
+    VkBufferCopy copy = {.srcOffset = writing ? at : on_device, .dstOffset = writing ? on_device : at, .size = chunk};
+    VkBuffer device = buffer->block->buffer;
+    ctx->d.vkCmdCopyBuffer(frame->commands, writing ? frame->staging.buffer : device,
+                           writing ? device : frame->staging.buffer, 1, &copy);
+    if (!writing) {
+      VkMemoryBarrier host = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                              .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+                              .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
+      ctx->d.vkCmdPipelineBarrier(frame->commands, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1,
+                                  &host, 0, NULL, 0, NULL);
+      if ((status = submit(ctx)) != WBVK_OK || (status = wait_all(ctx)) != WBVK_OK) return status;
+      memcpy((char *)destination + done, staged, chunk);
+    }
     done += chunk;
   }
   return WBVK_OK;
 }
 
+wbvk_status wbvk_write(wbvk_context *ctx, wbvk_buffer *buffer, uint64_t offset, const void *data, uint64_t bytes) {
+  return transfer(ctx, buffer, offset, data, NULL, bytes);
+}
+
 wbvk_status wbvk_read(wbvk_context *ctx, wbvk_buffer *buffer, uint64_t offset, void *data, uint64_t bytes) {
-  if (offset + bytes > buffer->size) return wbvk_fail(WBVK_BAD_ARGUMENT, "read past the end of a device buffer");
-  for (uint64_t done = 0; done < bytes;) {
-    uint64_t chunk = bytes - done < TRANSFER_CHUNK ? bytes - done : TRANSFER_CHUNK;
-    wbvk_frame *frame;
-    uint64_t at;
-    wbvk_status status = staging(ctx, chunk, &frame, &at);
-    if (status != WBVK_OK) return status;
-    barrier(ctx, frame);
-    VkBufferCopy copy = {.srcOffset = buffer->offset + offset + done, .dstOffset = at, .size = chunk};
-    ctx->d.vkCmdCopyBuffer(frame->commands, buffer->block->buffer, frame->staging.buffer, 1, &copy);
-    VkMemoryBarrier host = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-                            .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
-                            .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
-    ctx->d.vkCmdPipelineBarrier(frame->commands, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1,
-                                &host, 0, NULL, 0, NULL);
-    if ((status = submit(ctx)) != WBVK_OK || (status = wait_all(ctx)) != WBVK_OK) return status;
-    memcpy((char *)data + done, (char *)frame->staging.mapped + at, chunk);
-    done += chunk;
-  }
-  return WBVK_OK;
+  return transfer(ctx, buffer, offset, NULL, data, bytes);
 }
 
 wbvk_status wbvk_dispatch(wbvk_context *ctx, int pipeline, const char *label, const wbvk_binding *bindings, int count,

@@ -75,11 +75,22 @@ extension RunLog {
       var sweepIDs: [Int64: Int64] = [:]
       for (source, metrics, artifacts) in payload {
         guard let experiment = experimentNames[source.experimentID] else { continue }
-        let experimentID = try Self.localExperimentID(db, experiment, cache: &experimentIDs)
+        let experimentID = try Self.localID(
+          db, of: experiment.id!, unique: "name", experiment.name, cache: &experimentIDs
+        ) {
+          var copy = experiment
+          copy.id = nil
+          return copy
+        }
         var run = source
         run.experimentID = experimentID
-        run.sweepID = try source.sweepID.flatMap { sweepsByID[$0] }.map {
-          try Self.localSweepID(db, $0, experimentID: experimentID, cache: &sweepIDs)
+        run.sweepID = try source.sweepID.flatMap { sweepsByID[$0] }.map { sweep in
+          try Self.localID(db, of: sweep.id!, unique: "key", sweep.key, cache: &sweepIDs) {
+            var copy = sweep
+            copy.id = nil
+            copy.experimentID = experimentID
+            return copy
+          }
         }
         if let existing = try RunRecord.filter(Column("key") == source.key).fetchOne(db) {
           let live = existing.status == .running && !Self.isOrphan(existing, lease: lease, isAlive: isAlive)
@@ -138,34 +149,22 @@ extension RunLog {
     }
   }
 
-  private static func localExperimentID(
-    _ db: Database, _ experiment: ExperimentRecord, cache: inout [Int64: Int64]
+  /// This log's id for a shard's experiment or sweep (`shardID` in the shard): the row whose
+  /// `column` holds the same unique value, else `copy()` inserted under a new id. `cache` maps the
+  /// shard's ids to this log's.
+  private static func localID<Record: MutablePersistableRecord>(
+    _ db: Database, of shardID: Int64, unique column: String, _ value: String, cache: inout [Int64: Int64],
+    copy: () -> Record
   ) throws -> Int64 {
-    if let id = cache[experiment.id!] { return id }
-    var id = try Int64.fetchOne(db, sql: "SELECT id FROM experiment WHERE name = ?", arguments: [experiment.name])
+    if let id = cache[shardID] { return id }
+    let table = Record.databaseTableName
+    var id = try Int64.fetchOne(db, sql: "SELECT id FROM \(table) WHERE \(column) = ?", arguments: [value])
     if id == nil {
-      var copy = experiment
-      copy.id = nil
-      try copy.insert(db)
-      id = copy.id
+      var record = copy()
+      try record.insert(db)
+      id = db.lastInsertedRowID
     }
-    cache[experiment.id!] = id!
-    return id!
-  }
-
-  private static func localSweepID(
-    _ db: Database, _ sweep: SweepRecord, experimentID: Int64, cache: inout [Int64: Int64]
-  ) throws -> Int64 {
-    if let id = cache[sweep.id!] { return id }
-    var id = try Int64.fetchOne(db, sql: "SELECT id FROM sweep WHERE key = ?", arguments: [sweep.key])
-    if id == nil {
-      var copy = sweep
-      copy.id = nil
-      copy.experimentID = experimentID
-      try copy.insert(db)
-      id = copy.id
-    }
-    cache[sweep.id!] = id!
+    cache[shardID] = id!
     return id!
   }
 }

@@ -26,37 +26,7 @@ extension RunLog {
             run_count INTEGER NOT NULL,
             created_at TEXT NOT NULL
           );
-          CREATE TABLE run (
-            id INTEGER PRIMARY KEY,
-            key TEXT NOT NULL UNIQUE,
-            experiment_id INTEGER NOT NULL REFERENCES experiment(id),
-            sweep_id INTEGER REFERENCES sweep(id),
-            label TEXT NOT NULL,
-            plugin TEXT NOT NULL,
-            plugin_version TEXT NOT NULL,
-            seed INTEGER NOT NULL,
-            config TEXT NOT NULL,
-            status TEXT NOT NULL
-              CHECK (status IN ('pending', 'running', 'finished', 'failed', 'interrupted')),
-            attempts INTEGER NOT NULL DEFAULT 0,
-            device TEXT,
-            host TEXT,
-            owner TEXT,
-            workbench_version TEXT,
-            git_revision TEXT,
-            created_at TEXT NOT NULL,
-            started_at TEXT,
-            finished_at TEXT,
-            heartbeat_at TEXT,
-            duration_s REAL,
-            error TEXT,
-            N INTEGER,
-            N_total INTEGER,
-            D INTEGER,
-            C REAL,
-            final_train_loss REAL,
-            final_val_loss REAL
-          );
+          \(runTable("run", statuses: ["pending", "running", "finished", "failed", "interrupted"]))
           CREATE INDEX run_experiment ON run(experiment_id, status);
           CREATE TABLE metric (
             run_id INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,
@@ -98,88 +68,65 @@ extension RunLog {
           """)
     }
     migrator.registerMigration("v2-diverged-status") { db in
-      // SQLite cannot change a CHECK constraint in place: rebuild the table (foreign keys are
-      // checked once the migration commits).
-      try db.execute(
-        sql: """
-          CREATE TABLE run_new (
-            id INTEGER PRIMARY KEY,
-            key TEXT NOT NULL UNIQUE,
-            experiment_id INTEGER NOT NULL REFERENCES experiment(id),
-            sweep_id INTEGER REFERENCES sweep(id),
-            label TEXT NOT NULL,
-            plugin TEXT NOT NULL,
-            plugin_version TEXT NOT NULL,
-            seed INTEGER NOT NULL,
-            config TEXT NOT NULL,
-            status TEXT NOT NULL
-              CHECK (status IN ('pending', 'running', 'finished', 'diverged', 'failed', 'interrupted')),
-            attempts INTEGER NOT NULL DEFAULT 0,
-            device TEXT,
-            host TEXT,
-            owner TEXT,
-            workbench_version TEXT,
-            git_revision TEXT,
-            created_at TEXT NOT NULL,
-            started_at TEXT,
-            finished_at TEXT,
-            heartbeat_at TEXT,
-            duration_s REAL,
-            error TEXT,
-            N INTEGER,
-            N_total INTEGER,
-            D INTEGER,
-            C REAL,
-            final_train_loss REAL,
-            final_val_loss REAL
-          );
-          INSERT INTO run_new SELECT * FROM run;
-          DROP TABLE run;
-          ALTER TABLE run_new RENAME TO run;
-          CREATE INDEX run_experiment ON run(experiment_id, status);
-          """)
+      // A run stopped because its loss stopped being finite.
+      try rebuildRunTable(db, statuses: ["pending", "running", "finished", "diverged", "failed", "interrupted"])
     }
     migrator.registerMigration("v3-preempted-status") { db in
       // A run stopped by a scheduler after it saved a checkpoint (Slurm time limit or preemption).
-      try db.execute(
-        sql: """
-          CREATE TABLE run_new (
-            id INTEGER PRIMARY KEY,
-            key TEXT NOT NULL UNIQUE,
-            experiment_id INTEGER NOT NULL REFERENCES experiment(id),
-            sweep_id INTEGER REFERENCES sweep(id),
-            label TEXT NOT NULL,
-            plugin TEXT NOT NULL,
-            plugin_version TEXT NOT NULL,
-            seed INTEGER NOT NULL,
-            config TEXT NOT NULL,
-            status TEXT NOT NULL
-              CHECK (status IN ('pending', 'running', 'finished', 'diverged', 'failed', 'interrupted', 'preempted')),
-            attempts INTEGER NOT NULL DEFAULT 0,
-            device TEXT,
-            host TEXT,
-            owner TEXT,
-            workbench_version TEXT,
-            git_revision TEXT,
-            created_at TEXT NOT NULL,
-            started_at TEXT,
-            finished_at TEXT,
-            heartbeat_at TEXT,
-            duration_s REAL,
-            error TEXT,
-            N INTEGER,
-            N_total INTEGER,
-            D INTEGER,
-            C REAL,
-            final_train_loss REAL,
-            final_val_loss REAL
-          );
-          INSERT INTO run_new SELECT * FROM run;
-          DROP TABLE run;
-          ALTER TABLE run_new RENAME TO run;
-          CREATE INDEX run_experiment ON run(experiment_id, status);
-          """)
+      try rebuildRunTable(
+        db, statuses: ["pending", "running", "finished", "diverged", "failed", "interrupted", "preempted"])
     }
     return migrator
+  }
+
+  /// Rebuilds the run table with a new set of allowed statuses: SQLite cannot change a CHECK
+  /// constraint in place (foreign keys are checked once the migration commits).
+  private static func rebuildRunTable(_ db: Database, statuses: [String]) throws {
+    try db.execute(
+      sql: """
+        \(runTable("run_new", statuses: statuses))
+        INSERT INTO run_new SELECT * FROM run;
+        DROP TABLE run;
+        ALTER TABLE run_new RENAME TO run;
+        CREATE INDEX run_experiment ON run(experiment_id, status);
+        """)
+  }
+
+  /// The run table as migrations v1 to v3 create it, with its status constraint. Frozen with
+  /// them: a later change to the run's columns is a migration of its own, never an edit here.
+  private static func runTable(_ name: String, statuses: [String]) -> String {
+    """
+    CREATE TABLE \(name) (
+      id INTEGER PRIMARY KEY,
+      key TEXT NOT NULL UNIQUE,
+      experiment_id INTEGER NOT NULL REFERENCES experiment(id),
+      sweep_id INTEGER REFERENCES sweep(id),
+      label TEXT NOT NULL,
+      plugin TEXT NOT NULL,
+      plugin_version TEXT NOT NULL,
+      seed INTEGER NOT NULL,
+      config TEXT NOT NULL,
+      status TEXT NOT NULL
+        CHECK (status IN (\(statuses.map { "'\($0)'" }.joined(separator: ", ")))),
+      attempts INTEGER NOT NULL DEFAULT 0,
+      device TEXT,
+      host TEXT,
+      owner TEXT,
+      workbench_version TEXT,
+      git_revision TEXT,
+      created_at TEXT NOT NULL,
+      started_at TEXT,
+      finished_at TEXT,
+      heartbeat_at TEXT,
+      duration_s REAL,
+      error TEXT,
+      N INTEGER,
+      N_total INTEGER,
+      D INTEGER,
+      C REAL,
+      final_train_loss REAL,
+      final_val_loss REAL
+    );
+    """
   }
 }

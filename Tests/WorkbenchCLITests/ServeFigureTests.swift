@@ -55,21 +55,28 @@ struct ServeFigureTests {
     #expect(count("<circle class=\"data\"", in: svg) == 6)
   }
 
-  @Test func instructionFitIsDrawnAgainstInstructionsWithItsSlopeInterval() throws {
-    let fit = FitRecord(
-      experimentID: 1, form: "exact_match = a + b·log2(I)", parameters: "{\"a\":10,\"b\":5}",
-      intervals: "{\"b\":[3,7]}", options: "{\"model\":\"L2 d96\",\"tier\":\"unseen-binding\"}", pointCount: 3,
-      objective: 0, r2: 0.9)
-    let runs = [4, 16, 64].enumerated().map { index, I in run(Int64(index + 1), config: "{\"instructions\":\(I)}") }
+  /// The figure of a fit of `metric` against log2 of the number of instructions (or tasks), made
+  /// from three runs at `counts` that scored `values`.
+  func logFitFigure(_ fit: FitRecord, counts: [Int], metric: String, values: [Double]) throws -> String {
+    let runs = counts.enumerated().map { index, I in run(Int64(index + 1), config: "{\"instructions\":\(I)}") }
     var curves: [Int64: [String: [CurvePoint]]] = [:]
-    for (index, value) in [20.0, 30, 40].enumerated() {
-      curves[Int64(index + 1)] = ["score.unseen-binding.exact_match": [CurvePoint(step: 0, value: value)]]
+    for (index, value) in values.enumerated() {
+      curves[Int64(index + 1)] = [metric: [CurvePoint(step: 0, value: value)]]
     }
     let flat = { (run: RunRecord) -> [String: JSONValue] in
       guard case .object(let object) = JSONFragment(run.config).value else { return [:] }
       return object
     }
-    let svg = try #require(Figures.fit(fit, runs: runs, curves: curves, flatConfig: flat))
+    return try #require(Figures.fit(fit, runs: runs, curves: curves, flatConfig: flat))
+  }
+
+  @Test func instructionFitIsDrawnAgainstInstructionsWithItsSlopeInterval() throws {
+    let fit = FitRecord(
+      experimentID: 1, form: "exact_match = a + b·log2(I)", parameters: "{\"a\":10,\"b\":5}",
+      intervals: "{\"b\":[3,7]}", options: "{\"model\":\"L2 d96\",\"tier\":\"unseen-binding\"}", pointCount: 3,
+      objective: 0, r2: 0.9)
+    let svg = try logFitFigure(
+      fit, counts: [4, 16, 64], metric: "score.unseen-binding.exact_match", values: [20, 30, 40])
     #expect(svg.contains("L2 d96 unseen-binding"))
     #expect(count("<circle class=\"data\"", in: svg) == 3)
     #expect(count("<polyline class=\"fit\"", in: svg) == 1)
@@ -81,16 +88,7 @@ struct ServeFigureTests {
     let fit = FitRecord(
       experimentID: 1, form: "rougeL = a + b·log2(K)", parameters: "{\"a\":10,\"b\":2}", intervals: "{\"b\":[1,3]}",
       options: "{\"model\":\"L2 d64\",\"tasks\":\"sni\"}", pointCount: 3, objective: 0, r2: 0.9)
-    let runs = [8, 32, 128].enumerated().map { index, K in run(Int64(index + 1), config: "{\"instructions\":\(K)}") }
-    var curves: [Int64: [String: [CurvePoint]]] = [:]
-    for (index, value) in [16.0, 20, 24].enumerated() {
-      curves[Int64(index + 1)] = ["sni.rougeL": [CurvePoint(step: 0, value: value)]]
-    }
-    let flat = { (run: RunRecord) -> [String: JSONValue] in
-      guard case .object(let object) = JSONFragment(run.config).value else { return [:] }
-      return object
-    }
-    let svg = try #require(Figures.fit(fit, runs: runs, curves: curves, flatConfig: flat))
+    let svg = try logFitFigure(fit, counts: [8, 32, 128], metric: "sni.rougeL", values: [16, 20, 24])
     #expect(svg.contains("L2 d64 unseen test tasks") && svg.contains("training tasks K"))
     #expect(count("<circle class=\"data\"", in: svg) == 3)
     #expect(count("<polyline class=\"fit\"", in: svg) == 1)

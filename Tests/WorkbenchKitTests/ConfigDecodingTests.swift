@@ -67,45 +67,49 @@ private func error(_ yaml: String) -> ConfigError? {
     #expect(e?.description == "x.yaml:5:3: unknown key 'warmpu' in 'training'; did you mean 'warmup'?")
   }
 
-  @Test func misspelledRequiredKeyIsReportedAsTheTypo() throws {
-    let e = error("name: run\ntraining: {lr: 0.1, bacth: 4}\nlayers: []\n")
-    #expect(e?.description == "x.yaml:2:21: unknown key 'bacth' in 'training'; did you mean 'batch'?")
+  /// A config error: the YAML, its code and the line the user reads.
+  struct Case: CustomTestStringConvertible, Sendable {
+    var name: String
+    var yaml: String
+    var code: ConfigError.Code
+    var line: String
+    var testDescription: String { name }
   }
 
-  @Test func wrongTypeNamesKeyPathExpectedTypeAndValue() throws {
-    let e = error("name: run\ntraining:\n  lr: fast\n  batch: 4\nlayers: []\n")
-    #expect(e?.code == .wrongType)
-    #expect(e?.description == "x.yaml:3:7: 'training.lr' expects a number, got 'fast'")
-    let list = error("name: run\ntraining: {lr: 1, batch: 4}\nlayers: 3\n")
-    #expect(list?.description == "x.yaml:3:9: 'layers' expects a list, got '3'")
-  }
+  static let cases: [Case] = [
+    Case(
+      name: "misspelled required key", yaml: "name: run\ntraining: {lr: 0.1, bacth: 4}\nlayers: []\n",
+      code: .unknownKey, line: "x.yaml:2:21: unknown key 'bacth' in 'training'; did you mean 'batch'?"),
+    Case(
+      name: "unknown key, nothing close", yaml: "name: run\ntraining: {lr: 1, batch: 2, momentum: 0.9}\nlayers: []\n",
+      code: .unknownKey,
+      line: "x.yaml:2:29: unknown key 'momentum' in 'training'; valid keys here: batch, lr, schedule, warmup"),
+    Case(
+      name: "wrong type", yaml: "name: run\ntraining:\n  lr: fast\n  batch: 4\nlayers: []\n", code: .wrongType,
+      line: "x.yaml:3:7: 'training.lr' expects a number, got 'fast'"),
+    Case(
+      name: "not a list", yaml: "name: run\ntraining: {lr: 1, batch: 4}\nlayers: 3\n", code: .wrongType,
+      line: "x.yaml:3:9: 'layers' expects a list, got '3'"),
+    Case(
+      name: "fractional integer", yaml: "name: run\ntraining: {lr: 1, batch: 2.5}\nlayers: []\n", code: .wrongType,
+      line: "x.yaml:2:26: 'training.batch' expects an integer, got '2.5'"),
+    Case(
+      name: "not finite", yaml: "name: run\ntraining: {lr: .nan, batch: 2}\nlayers: []\n", code: .wrongType,
+      line: "x.yaml:2:16: 'training.lr' expects a finite number, got '.nan'"),
+    Case(
+      name: "missing key", yaml: "name: run\ntraining: {lr: 1}\nlayers: []\n", code: .missingKey,
+      line: "x.yaml:2:11: missing required key 'training.batch'"),
+    Case(
+      name: "not a choice", yaml: "name: run\ntraining: {lr: 1, batch: 2, schedule: cosin}\nlayers: []\n",
+      code: .invalidValue,
+      line: "x.yaml:2:39: 'training.schedule' must be one of 'constant', 'cosine', got 'cosin'; did you mean 'cosine'?"),
+  ]
 
-  @Test func fractionalIntegerIsRejected() throws {
-    let e = error("name: run\ntraining: {lr: 1, batch: 2.5}\nlayers: []\n")
-    #expect(e?.description == "x.yaml:2:26: 'training.batch' expects an integer, got '2.5'")
-  }
-
-  @Test func nonFiniteNumbersAreRejected() throws {
-    let e = error("name: run\ntraining: {lr: .nan, batch: 2}\nlayers: []\n")
-    #expect(e?.description == "x.yaml:2:16: 'training.lr' expects a finite number, got '.nan'")
-  }
-
-  @Test func unknownKeyWithoutACloseMatchListsTheValidKeys() throws {
-    let e = error("name: run\ntraining: {lr: 1, batch: 2, momentum: 0.9}\nlayers: []\n")
-    #expect(e?.message == "unknown key 'momentum' in 'training'; valid keys here: batch, lr, schedule, warmup")
-  }
-
-  @Test func missingKeyIsNamed() throws {
-    let e = error("name: run\ntraining: {lr: 1}\nlayers: []\n")
-    #expect(e?.code == .missingKey)
-    #expect(e?.message == "missing required key 'training.batch'")
-  }
-
-  @Test func choiceListsValidValues() throws {
-    let e = error("name: run\ntraining: {lr: 1, batch: 2, schedule: cosin}\nlayers: []\n")
-    #expect(
-      e?.description
-        == "x.yaml:2:39: 'training.schedule' must be one of 'constant', 'cosine', got 'cosin'; did you mean 'cosine'?")
+  @Test(arguments: cases)
+  func errorsNameThePlaceTheKeyAndWhatItTakes(_ c: Case) throws {
+    let e = error(c.yaml)
+    #expect(e?.code == c.code)
+    #expect(e?.description == c.line)
   }
 
   @Test func syntaxErrorHasLine() throws {

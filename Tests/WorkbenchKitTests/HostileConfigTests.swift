@@ -11,20 +11,12 @@ import Testing
     #expect(tree["b"]?.elements?.count == 2)
     #expect(tree["c"]?.elements?.map(\.rendered) == ["1", "2"])
     // … one less, and the alias that crosses it is named: `c: *a` at line 4, column 4.
-    do {
-      _ = try ConfigNode.parse(yaml: yaml, file: "t.yaml", limit: 18)
-      Issue.record("no error")
-    } catch let error as ConfigError {
-      #expect(error.location?.line == 4)
-      #expect(error.location?.column == 4)
-      #expect(error.message.contains("alias"))
-    }
-    do {
-      _ = try ConfigNode.parse(yaml: yaml, file: "t.yaml", limit: 12)
-      Issue.record("no error")
-    } catch let error as ConfigError {
-      #expect(error.location?.line == 3)
-      #expect(error.location?.column == 9)
-    }
+    let crossing = #expect(throws: ConfigError.self) { try ConfigNode.parse(yaml: yaml, file: "t.yaml", limit: 18) }
+    #expect(crossing?.location?.line == 4)
+    #expect(crossing?.location?.column == 4)
+    #expect(crossing?.message.contains("alias") == true)
+    let earlier = #expect(throws: ConfigError.self) { try ConfigNode.parse(yaml: yaml, file: "t.yaml", limit: 12) }
+    #expect(earlier?.location?.line == 3)
+    #expect(earlier?.location?.column == 9)
   }
 }

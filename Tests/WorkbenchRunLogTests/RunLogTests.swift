@@ -20,24 +20,31 @@ private func seed(_ log: RunLog, keys: [String], experiment: String = "exp") thr
   return id
 }
 
+extension RunLog {
+  /// `claimNextRun` as these tests ask it: a 60 s lease, nothing skipped, every owner alive unless
+  /// `isAlive` says otherwise.
+  fileprivate func claim(
+    _ keys: [String] = ["a"], by owner: RunOwner, policy: RerunPolicy = .failed,
+    isAlive: (RunOwner) -> Bool? = { _ in true }, startedBefore: Date = .distantFuture
+  ) throws -> RunRecord? {
+    try claimNextRun(
+      keys: keys, policy: policy, skip: [], owner: owner, lease: 60, isAlive: isAlive, environment: environment,
+      startedBefore: startedBefore)
+  }
+}
+
 @Suite struct RunLogTests {
   let folder = TemporaryDirectory()
 
   @Test func claimsEachRunOnceAndSkipsRunsOthersHold() throws {
     let log = try RunLog(inMemory: ())
     _ = try seed(log, keys: ["a", "b"])
-    let first = try log.claimNextRun(
-      keys: ["a", "b"], policy: .failed, skip: [], owner: me, lease: 60, isAlive: { _ in true },
-      environment: environment)
+    let first = try log.claim(["a", "b"], by: me)
     #expect(first?.key == "a")
     #expect(first?.status == .running)
-    let second = try log.claimNextRun(
-      keys: ["a", "b"], policy: .failed, skip: [], owner: other, lease: 60, isAlive: { _ in true },
-      environment: environment)
+    let second = try log.claim(["a", "b"], by: other)
     #expect(second?.key == "b")
-    let none = try log.claimNextRun(
-      keys: ["a", "b"], policy: .all, skip: [], owner: other, lease: 60, isAlive: { _ in true },
-      environment: environment)
+    let none = try log.claim(["a", "b"], by: other, policy: .all)
     #expect(none == nil)
   }
 
@@ -54,8 +61,7 @@ private func seed(_ log: RunLog, keys: [String], experiment: String = "exp") thr
           sql: "UPDATE run SET status = ?, finished_at = ? WHERE key = 'a'",
           arguments: [status.rawValue, status == .pending ? nil : Date(timeIntervalSince1970: 1)])
       }
-      let claimed = try log.claimNextRun(
-        keys: ["a"], policy: policy, skip: [], owner: me, lease: 60, isAlive: { _ in true }, environment: environment)
+      let claimed = try log.claim(by: me, policy: policy)
       #expect((claimed != nil) == policy.starts(status), "\(status) under --rerun \(policy)")
       if claimed != nil { started.append(status) }
     }
@@ -70,14 +76,12 @@ private func seed(_ log: RunLog, keys: [String], experiment: String = "exp") thr
     let log = try RunLog(inMemory: ())
     _ = try seed(log, keys: ["a"])
     let run = try #require(
-      try log.claimNextRun(
-        keys: ["a"], policy: .failed, skip: [], owner: me, lease: 60, isAlive: { _ in true }, environment: environment))
+      try log.claim(by: me))
     try log.appendMetrics([MetricRecord(runID: run.id!, name: "loss", step: 1, value: 2)])
     let reaped = try log.reapOrphans(lease: 60) { $0 == me ? false : true }
     #expect(reaped.map(\.key) == ["a"])
     #expect(try log.runs(keys: ["a"]).first?.status == .interrupted)
-    let again = try log.claimNextRun(
-      keys: ["a"], policy: .failed, skip: [], owner: other, lease: 60, isAlive: { $0 != me }, environment: environment)
+    let again = try log.claim(by: other, isAlive: { $0 != me })
     #expect(again?.attempts == 2)
     #expect(try log.metrics(runID: run.id!).isEmpty)
   }
@@ -87,22 +91,14 @@ private func seed(_ log: RunLog, keys: [String], experiment: String = "exp") thr
     _ = try seed(log, keys: ["a"])
     let invocation = Date()
     let run = try #require(
-      try log.claimNextRun(
-        keys: ["a"], policy: .failed, skip: [], owner: other, lease: 60, isAlive: { _ in true },
-        environment: environment))
+      try log.claim(by: other))
     try log.endRun(runID: run.id!, owner: other, status: .failed, device: nil, error: "boom")
-    let sibling = try log.claimNextRun(
-      keys: ["a"], policy: .all, skip: [], owner: me, lease: 60, isAlive: { _ in true }, environment: environment,
-      startedBefore: invocation)
+    let sibling = try log.claim(by: me, policy: .all, startedBefore: invocation)
     #expect(sibling == nil)
     // A later invocation re-runs it once the process that failed it is gone, not while it lives.
-    let whileAlive = try log.claimNextRun(
-      keys: ["a"], policy: .failed, skip: [], owner: me, lease: 60, isAlive: { _ in true }, environment: environment,
-      startedBefore: Date().addingTimeInterval(1))
+    let whileAlive = try log.claim(by: me, startedBefore: Date().addingTimeInterval(1))
     #expect(whileAlive == nil)
-    let later = try log.claimNextRun(
-      keys: ["a"], policy: .failed, skip: [], owner: me, lease: 60, isAlive: { $0 != other }, environment: environment,
-      startedBefore: Date().addingTimeInterval(1))
+    let later = try log.claim(by: me, isAlive: { $0 != other }, startedBefore: Date().addingTimeInterval(1))
     #expect(later?.attempts == 2)
   }
 
@@ -110,8 +106,7 @@ private func seed(_ log: RunLog, keys: [String], experiment: String = "exp") thr
     let log = try RunLog(inMemory: ())
     _ = try seed(log, keys: ["a"])
     let run = try #require(
-      try log.claimNextRun(
-        keys: ["a"], policy: .failed, skip: [], owner: me, lease: 60, isAlive: { _ in true }, environment: environment))
+      try log.claim(by: me))
     let error = #expect(throws: RunLogError.self) {
       try log.appendMetrics([MetricRecord(runID: run.id!, name: "loss", step: 1, value: 1)], owner: other)
     }
@@ -143,8 +138,7 @@ private func seed(_ log: RunLog, keys: [String], experiment: String = "exp") thr
   @Test func staleHeartbeatOnAnotherHostCountsAsDead() throws {
     let log = try RunLog(inMemory: ())
     _ = try seed(log, keys: ["a"])
-    _ = try log.claimNextRun(
-      keys: ["a"], policy: .failed, skip: [], owner: me, lease: 60, isAlive: { _ in nil }, environment: environment)
+    _ = try log.claim(by: me, isAlive: { _ in nil })
     #expect(try log.reapOrphans(lease: 60) { _ in nil }.isEmpty)
     #expect(try log.reapOrphans(lease: -1) { _ in nil }.count == 1)
   }
@@ -165,8 +159,7 @@ private func seed(_ log: RunLog, keys: [String], experiment: String = "exp") thr
     let log = try RunLog(inMemory: ())
     _ = try seed(log, keys: ["a"])
     let run = try #require(
-      try log.claimNextRun(
-        keys: ["a"], policy: .failed, skip: [], owner: me, lease: 60, isAlive: { _ in true }, environment: environment))
+      try log.claim(by: me))
     try log.endRun(runID: run.id!, owner: other, status: .finished, device: "cpu")
     #expect(try log.runs(keys: ["a"]).first?.status == .running)
     try log.endRun(
@@ -227,9 +220,7 @@ private func seed(_ log: RunLog, keys: [String], experiment: String = "exp") thr
       _ = try seed(log, keys: keys)
       for key in keys {
         let run = try #require(
-          try log.claimNextRun(
-            keys: [key], policy: .failed, skip: [], owner: me, lease: 60, isAlive: { _ in true },
-            environment: environment))
+          try log.claim([key], by: me))
         try log.appendMetrics((1...3).map { MetricRecord(runID: run.id!, name: "loss", step: $0, value: Double($0)) })
         try log.endRun(runID: run.id!, owner: me, status: status, device: "cpu")
       }
@@ -258,8 +249,7 @@ private func seed(_ log: RunLog, keys: [String], experiment: String = "exp") thr
         key: "f", experimentID: mainExperiment, sweepID: nil, label: "f", plugin: "p", pluginVersion: "1", seed: 0,
         config: "{}")
     ])
-    _ = try main.claimNextRun(
-      keys: ["f"], policy: .failed, skip: [], owner: other, lease: 60, isAlive: { _ in true }, environment: environment)
+    _ = try main.claim(["f"], by: other)
     let finishedF = try shard("five.sqlite", ["f"], status: .finished)
     #expect(try main.merge(from: finishedF, isAlive: { _ in true }) == MergeReport(imported: 0, updated: 0, skipped: 1))
     #expect(try main.runs(keys: ["f"]).first?.status == .running)
@@ -273,9 +263,7 @@ private func seed(_ log: RunLog, keys: [String], experiment: String = "exp") thr
       let log = try RunLog(path: path)
       _ = try seed(log, keys: [key])
       let run = try #require(
-        try log.claimNextRun(
-          keys: [key], policy: .failed, skip: [], owner: me, lease: 60, isAlive: { _ in true },
-          environment: environment))
+        try log.claim([key], by: me))
       try log.appendMetrics((1...metrics).map { MetricRecord(runID: run.id!, name: "loss", step: Int64($0), value: 1) })
       try log.endRun(runID: run.id!, owner: me, status: status, device: "cpu", error: "\(status)")
       return path

@@ -39,13 +39,15 @@ public enum WorkbenchProcess {
     return environment
   }
 
-  /// Starts `workbench arguments…` in `directory` with its output captured to files.
-  public static func start(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws
-    -> RunningWorkbench
-  {
+  /// Starts `workbench arguments…` in `directory` with its output captured to files; `wrapper`
+  /// (a command and its arguments, such as GNU time's) runs it instead where given.
+  public static func start(
+    _ arguments: [String], in directory: URL, environment: [String: String] = [:], wrapper: [String] = []
+  ) throws -> RunningWorkbench {
     let process = Process()
-    process.executableURL = binary
-    process.arguments = arguments
+    let command = wrapper + [binary.path] + arguments
+    process.executableURL = URL(fileURLWithPath: command[0])
+    process.arguments = Array(command.dropFirst())
     process.currentDirectoryURL = directory
     process.environment = childEnvironment(environment)
     let id = UUID().uuidString.prefix(8)
@@ -130,31 +132,13 @@ extension WorkbenchProcess {
     }
     let report = directory.appendingPathComponent(".time-\(UUID().uuidString.prefix(8))")
     defer { try? FileManager.default.removeItem(at: report) }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: time)
-    process.arguments = ["-f", "%M %e", "-o", report.path, binary.path] + arguments
-    process.currentDirectoryURL = directory
-    process.environment = childEnvironment()
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
+    let result = try start(arguments, in: directory, wrapper: [time, "-f", "%M %e", "-o", report.path]).wait()
     // GNU time writes "Command exited with non-zero status N" before the format line.
     let line = (try String(contentsOf: report, encoding: .utf8)).split(separator: "\n").last ?? ""
     let fields = line.split(separator: " ")
     guard fields.count == 2, let kilobytes = Int(fields[0]), let seconds = Double(fields[1]) else {
       throw CocoaError(.fileReadCorruptFile, userInfo: [NSFilePathErrorKey: report.path])
     }
-    return (
-      ProcessResult(
-        status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-        stderr: String(decoding: stderr, as: UTF8.self)),
-      ProcessCost(peakResidentBytes: kilobytes * 1024, seconds: seconds)
-    )
+    return (result, ProcessCost(peakResidentBytes: kilobytes * 1024, seconds: seconds))
   }
 }

@@ -206,28 +206,12 @@ struct InstructionAnalysis {
   }
 
   func report(_ points: [Point], models: [String], fits: [Fit], ablation: [AblationRow], encoding: String) throws {
-    var plots: [String] = []
-    for tier in Self.tiers {
-      var plot = SVGPlot(
-        title: "\(tier) instructions", xLabel: "I, distinct instructions tuned on", yLabel: "exact match ×100",
-        logX: true, logY: false)
-      for (i, model) in models.enumerated() {
-        let color = SVGPlot.modelColor(i, of: models.count)
-        let group = points.filter { $0.model == model && $0.I >= 1 }
-        let Is = Set(group.map(\.I)).sorted()
-        let means = Is.compactMap { I in Self.pooled(group.filter { $0.I == I }, tier).map { (Double(I), $0.value) } }
-        plot.series.append(.init(label: model, color: color, points: means, line: true, markers: true))
-        plot.series.append(
-          .init(
-            label: "\(model) runs", color: color,
-            points: group.compactMap { p in p.exact[tier].map { (Double(p.I), $0) } }, markers: true))
-      }
-      if tier != "seen", let lo = points.filter({ $0.I >= 1 }).map(\.I).min(), let hi = points.map(\.I).max() {
-        plot.addBaselines(
-          Self.baselines.map { name in (name, points.compactMap { $0.baselines["\(name) \(tier)"] }) }, from: lo, to: hi
-        )
-      }
-      plots.append(plot.render())
+    let plots = Self.tiers.map { tier in
+      SVGPlot.againstCount(
+        title: "\(tier) instructions", xLabel: "I, distinct instructions tuned on", yLabel: "exact match ×100", points,
+        models: models, model: \.model, count: \.I, mean: { Self.pooled($0, tier)?.value }, run: { $0.exact[tier] },
+        baselines: tier == "seen"
+          ? [] : Self.baselines.map { name in (name, points.compactMap { $0.baselines["\(name) \(tier)"] }) })
     }
     let rows = fits.map { f in
       "<tr><td>\(f.model)</td><td>\(f.tier)</td><td>\(String(format: "%.2f", f.intercept))</td><td>\(String(format: "%.2f [%.2f, %.2f]", f.slope, f.low, f.high))</td></tr>"
@@ -239,23 +223,16 @@ struct InstructionAnalysis {
         + ablation.map {
           "<tr><td>\($0.encoding)</td><td>\(Self.format($0.unseen))</td><td>\(Self.format($0.seen))</td></tr>"
         }.joined() + "</table>"
-    let html = """
-      <!doctype html>
-      <html lang="en"><head><meta charset="utf-8"><title>Instruction tuning</title>
-      <style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1400px}svg{background:#fff;margin:0.5em;border:1px solid #ddd}
-      table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;font-size:14px}</style></head>
-      <body><h1>Instruction tuning: generalisation to unseen instructions</h1>
-      <p>\(points.count) runs in encoding \(encoding). Exact match ×100 over the test answers of each tier, greedy decoding; lines: runs of a size pooled. Dashed: baselines scored the same way (nearest-seen: the closest tuned instruction of the family, executed exactly). Fits: least squares of exact match on log₂ I over the runs of a size, 95% t interval of the slope.</p>
-      <table><tr><th>model</th><th>tier</th><th>a</th><th>b (per doubling of I)</th></tr>
-      \(rows)</table>
-      \(ablationTable)
-      \(plots.joined(separator: "\n"))
-      </body></html>
-      """
-    let url = context.directory.appendingPathComponent("report.html")
-    try FileManager.default.createDirectory(at: context.directory, withIntermediateDirectories: true)
-    try Data(html.utf8).writeAtomically(to: url)
-    context.print("report: \(url.path)")
+    try context.writeReport(
+      title: "Instruction tuning",
+      body: """
+        <h1>Instruction tuning: generalisation to unseen instructions</h1>
+        <p>\(points.count) runs in encoding \(encoding). Exact match ×100 over the test answers of each tier, greedy decoding; lines: runs of a size pooled. Dashed: baselines scored the same way (nearest-seen: the closest tuned instruction of the family, executed exactly). Fits: least squares of exact match on log₂ I over the runs of a size, 95% t interval of the slope.</p>
+        <table><tr><th>model</th><th>tier</th><th>a</th><th>b (per doubling of I)</th></tr>
+        \(rows)</table>
+        \(ablationTable)
+        \(plots.joined(separator: "\n"))
+        """)
   }
 }
 

@@ -141,26 +141,13 @@ struct SNIAnalysis {
     fits: [(model: String, fit: (intercept: Double, slope: Double, low: Double, high: Double))],
     categories: [(String, Double, Double)]
   ) throws {
-    var plots: [String] = []
-    for metric in InstructionMetricName.sniScores {
-      var plot = SVGPlot(
-        title: "\(metric) on unseen test tasks", xLabel: "K, training tasks tuned on", yLabel: "\(metric) ×100",
-        logX: true, logY: false)
-      for (i, model) in models.enumerated() {
-        let color = SVGPlot.modelColor(i, of: models.count)
-        let group = points.filter { $0.model == model && $0.K >= 1 }
-        let Ks = Set(group.map(\.K)).sorted()
-        let means = Ks.map { K in (Double(K), mean(group.filter { $0.K == K }.compactMap { $0.scores[metric] })) }
-        plot.series.append(.init(label: model, color: color, points: means, line: true, markers: true))
-      }
-      if let lo = points.filter({ $0.K >= 1 }).map(\.K).min(), let hi = points.map(\.K).max() {
-        plot.addBaselines(
-          InstructionMetricName.sniBaselines.map { name in
-            (name, points.compactMap { $0.baselines["\(name) \(metric)"] })
-          },
-          from: lo, to: hi)
-      }
-      plots.append(plot.render())
+    let plots = InstructionMetricName.sniScores.map { metric in
+      SVGPlot.againstCount(
+        title: "\(metric) on unseen test tasks", xLabel: "K, training tasks tuned on", yLabel: "\(metric) ×100", points,
+        models: models, model: \.model, count: \.K, mean: { mean($0.compactMap { $0.scores[metric] }) },
+        baselines: InstructionMetricName.sniBaselines.map { name in
+          (name, points.compactMap { $0.baselines["\(name) \(metric)"] })
+        })
     }
     let fitRows = fits.map { f in
       "<tr><td>\(f.model)</td><td>\(String(format: "%.2f", f.fit.intercept))</td><td>\(String(format: "%.2f [%.2f, %.2f]", f.fit.slope, f.fit.low, f.fit.high))</td></tr>"
@@ -168,22 +155,15 @@ struct SNIAnalysis {
     let categoryRows = categories.map {
       "<tr><td>\($0.0.htmlEscaped)</td><td>\(String(format: "%.2f", $0.1))</td><td>\(String(format: "%.2f", $0.2))</td></tr>"
     }.joined()
-    let html = """
-      <!doctype html>
-      <html lang="en"><head><meta charset="utf-8"><title>Instruction tuning on Super-NaturalInstructions</title>
-      <style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1400px}svg{background:#fff;margin:0.5em;border:1px solid #ddd}
-      table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;font-size:14px}</style></head>
-      <body><h1>Instruction tuning on Super-NaturalInstructions: unseen tasks vs K</h1>
-      <p>\(points.count) runs. Official exact match and ROUGE-L (×100) on the first instances of the split's test tasks, greedy decoding, computed as SNI's evaluation script computes them from each run's predictions.jsonl and references.jsonl (artifacts). Dashed: SNI's copy baselines.</p>
-      <table><tr><th>model</th><th>a</th><th>b (ROUGE-L per doubling of K)</th></tr>\(fitRows)</table>
-      <h2>Per category (largest model, largest K)</h2>
-      <table><tr><th>category</th><th>exact match</th><th>ROUGE-L</th></tr>\(categoryRows)</table>
-      \(plots.joined(separator: "\n"))
-      </body></html>
-      """
-    let url = context.directory.appendingPathComponent("report.html")
-    try FileManager.default.createDirectory(at: context.directory, withIntermediateDirectories: true)
-    try Data(html.utf8).writeAtomically(to: url)
-    context.print("report: \(url.path)")
+    try context.writeReport(
+      title: "Instruction tuning on Super-NaturalInstructions",
+      body: """
+        <h1>Instruction tuning on Super-NaturalInstructions: unseen tasks vs K</h1>
+        <p>\(points.count) runs. Official exact match and ROUGE-L (×100) on the first instances of the split's test tasks, greedy decoding, computed as SNI's evaluation script computes them from each run's predictions.jsonl and references.jsonl (artifacts). Dashed: SNI's copy baselines.</p>
+        <table><tr><th>model</th><th>a</th><th>b (ROUGE-L per doubling of K)</th></tr>\(fitRows)</table>
+        <h2>Per category (largest model, largest K)</h2>
+        <table><tr><th>category</th><th>exact match</th><th>ROUGE-L</th></tr>\(categoryRows)</table>
+        \(plots.joined(separator: "\n"))
+        """)
   }
 }

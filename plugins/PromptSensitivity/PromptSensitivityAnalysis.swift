@@ -263,28 +263,20 @@ struct PromptSensitivityAnalysis {
         }
       }
     }
-    let html = """
-      <!doctype html>
-      <html lang="en"><head><meta charset="utf-8"><title>Prompt sensitivity</title>
-      <style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1400px}svg{background:#fff;margin:0.5em;border:1px solid #ddd}
-      pre{font-size:13px;background:#f6f6f6;padding:1em}table{border-collapse:collapse}
-      td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px}</style></head>
-      <body><h1>Prompt sensitivity: accuracy across formats, demonstrations and order</h1>
-      <p>Every number below is computed from the log's <code>format.*</code>, <code>order.*</code>,
-      <code>wording.*</code> and <code>search.*</code> metrics of this experiment (docs/prompt-sensitivity.md gives the query).
-      Each dot is one format; its x position inside a model's band is the format's index.</p>
-      \(strip.render(width: 900, height: 460))
-      \(calibrated.render(width: 900, height: 460))
-      \(shots.render())
-      <pre>\(lines.joined(separator: "\n").htmlEscaped)</pre>
-      <h2>Score over formats per model, task and k (first demonstration set)</h2>
-      <table><tr><th>model</th><th>task</th><th>k</th><th>formats</th><th>mean</th><th>sd</th><th>min</th><th>max</th><th>spread</th></tr>
-      \(rows.joined(separator: "\n"))</table>
-      </body></html>
-      """
-    let url = context.directory.appendingPathComponent("report.html")
-    try FileManager.default.createDirectory(at: context.directory, withIntermediateDirectories: true)
-    try Data(html.utf8).writeAtomically(to: url)
-    context.print("report: \(url.path)")
+    try context.writeReport(
+      title: "Prompt sensitivity",
+      body: """
+        <h1>Prompt sensitivity: accuracy across formats, demonstrations and order</h1>
+        <p>Every number below is computed from the log's <code>format.*</code>, <code>order.*</code>,
+        <code>wording.*</code> and <code>search.*</code> metrics of this experiment (docs/prompt-sensitivity.md gives the query).
+        Each dot is one format; its x position inside a model's band is the format's index.</p>
+        \(strip.render(width: 900, height: 460))
+        \(calibrated.render(width: 900, height: 460))
+        \(shots.render())
+        <pre>\(lines.joined(separator: "\n").htmlEscaped)</pre>
+        <h2>Score over formats per model, task and k (first demonstration set)</h2>
+        <table><tr><th>model</th><th>task</th><th>k</th><th>formats</th><th>mean</th><th>sd</th><th>min</th><th>max</th><th>spread</th></tr>
+        \(rows.joined(separator: "\n"))</table>
+        """)
   }
 }

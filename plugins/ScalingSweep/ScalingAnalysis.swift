@@ -173,10 +173,8 @@ struct ScalingAnalysis {
             cut, large.count, mean * 100))
       }
     }
-    let report = context.directory.appendingPathComponent("report.html")
-    try ScalingReport(runs: finished, curves: curves, finals: finals, fits: fits, frontier: envelope.frontier).write(
-      to: report)
-    context.print("  report: \(report.path)")
+    let report = ScalingReport(runs: finished, curves: curves, finals: finals, fits: fits, frontier: envelope.frontier)
+    try context.writeReport(title: "Scaling laws", body: report.body())
   }
 }
 

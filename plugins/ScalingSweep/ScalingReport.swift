@@ -3,7 +3,7 @@ import WorkbenchFiles
 import WorkbenchFit
 import WorkbenchKit
 
-/// `report.html`: the sweep's plots as inline SVG (no scripts, no network), readable in any browser.
+/// The body of `report.html`: the sweep's plots as inline SVG (no scripts, no network), readable in any browser.
 struct ScalingReport {
   let runs: [FinishedRun<ScalingSweepConfig>]
   let curves: [ScalingAnalysis.CurvePoint]
@@ -11,7 +11,8 @@ struct ScalingReport {
   let fits: [String: ScalingFit]
   let frontier: [OptimalPoint]
 
-  func write(to url: URL) throws {
+  /// The report page's body.
+  func body() -> String {
     let sizes = Set(finals.map(\.N)).sorted()
     func color(_ N: Double) -> String {
       SVGPlot.viridis(sizes.count > 1 ? Double(sizes.firstIndex(of: N) ?? 0) / Double(sizes.count - 1) : 0)
@@ -100,19 +101,13 @@ struct ScalingReport {
       rows +=
         "<tr><td>\(label)</td><td>\(fit.form.description.htmlEscaped)</td><td>\(parameters)</td><td>\(String(format: "%.4f", fit.r2))</td><td>\(fit.pointCount)</td></tr>\n"
     }
-    let html = """
-      <!doctype html>
-      <html lang="en"><head><meta charset="utf-8"><title>Scaling laws</title>
-      <style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1400px}svg{background:#fff;margin:0.5em;border:1px solid #ddd}
-      table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;font-size:14px}</style></head>
-      <body><h1>Scaling laws measured by workbench</h1>
+    return """
+      <h1>Scaling laws measured by workbench</h1>
       <p>\(runs.count) runs, model sizes \(String(format: "%.3g", sizes.first ?? 0)) to \(String(format: "%.3g", sizes.last ?? 0)) non-embedding parameters. Fits: sum of Huber (δ = 10⁻³) of log-loss residuals, L-BFGS from a grid of starts, 95% bootstrap intervals.</p>
       <table><tr><th>law</th><th>form</th><th>parameters</th><th>R²</th><th>points</th></tr>
       \(rows)</table>
       \(plots.joined(separator: "\n"))
-      </body></html>
       """
-    try Data(html.utf8).writeAtomically(to: url)
   }
 
   /// 60 points of `f` between lo and hi, log-spaced.
