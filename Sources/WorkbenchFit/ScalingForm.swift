@@ -105,24 +105,27 @@ public enum ScalingForm: Sendable, Equatable, Hashable, CustomStringConvertible 
     }
   }
 
+  /// Where each published parameter sits in θ, and whether θ holds its logarithm: the one
+  /// declaration of the mapping both ways.
+  var layout: [(theta: Int, logarithm: Bool)] {
+    switch self {
+    case .power: [(0, true), (1, false)]
+    case .powerWithOffset: [(1, true), (0, true), (2, false)]
+    case .kaplanND, .kaplanNS: [(0, true), (1, true), (2, false), (3, false)]
+    case .chinchilla: [(2, true), (0, true), (1, true), (3, false), (4, false)]
+    }
+  }
+
   /// Published parameters from the fitted (log-space) ones θ.
   public func parameters(from t: [Double]) -> [Double] {
-    switch self {
-    case .power: return [exp(t[0]), t[1]]
-    case .powerWithOffset: return [exp(t[1]), exp(t[0]), t[2]]
-    case .kaplanND, .kaplanNS: return [exp(t[0]), exp(t[1]), t[2], t[3]]
-    case .chinchilla: return [exp(t[2]), exp(t[0]), exp(t[1]), t[3], t[4]]
-    }
+    layout.map { $0.logarithm ? exp(t[$0.theta]) : t[$0.theta] }
   }
 
   /// The log-space parameters θ of published parameters (the inverse of `parameters(from:)`).
   public func internalParameters(from p: [Double]) -> [Double] {
-    switch self {
-    case .power: return [log(p[0]), p[1]]
-    case .powerWithOffset: return [log(p[1]), log(p[0]), p[2]]
-    case .kaplanND, .kaplanNS: return [log(p[0]), log(p[1]), p[2], p[3]]
-    case .chinchilla: return [log(p[1]), log(p[2]), log(p[0]), p[3], p[4]]
-    }
+    var t = [Double](repeating: 0, count: p.count)
+    for (value, place) in zip(p, layout) { t[place.theta] = place.logarithm ? log(value) : value }
+    return t
   }
 
   /// ln L̂ at `x` (the log of each variable) and its gradient with respect to θ.

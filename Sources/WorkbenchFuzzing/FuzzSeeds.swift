@@ -11,9 +11,7 @@ public enum FuzzSeeds {
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     let model = GPT(FuzzTarget.seedShape, on: CPUBackend.shared, seed: 1)
     let url = directory.appendingPathComponent("current.bin")
-    try Checkpoint(
-      model: FuzzTarget.seedShape, step: 3, adamStep: 3, samplerState: 7, tokens: 96, arenaCount: model.arena.count
-    ).write(model, to: url)
+    try Checkpoint.writeFinished(model, steps: 3, batch: 1, to: url)
     let bytes = try Data(contentsOf: url)
     try bytes.dropFirst(Checkpoint.magic.count).dropLast(4).write(to: directory.appendingPathComponent("version1.bin"))
     // A tokenizer file.

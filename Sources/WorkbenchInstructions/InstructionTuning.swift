@@ -62,10 +62,8 @@ public enum InstructionTuning {
         try context.log(InstructionMetricName.pretrainLoss, step: step, value: loss)
         context.progress(step: step, of: pretraining, loss: loss)
       }
-      try Checkpoint(
-        model: shape, step: config.pretraining.steps, adamStep: model.arena.step, samplerState: 0,
-        tokens: config.pretraining.steps * config.pretraining.batch * data.context, arenaCount: model.arena.count
-      ).write(model, to: base)
+      try Checkpoint.writeFinished(
+        model, steps: config.pretraining.steps, batch: config.pretraining.batch, to: base)
       return true
     }
     if !pretrainedHere { try readBase(base, into: model) }
@@ -106,10 +104,8 @@ public enum InstructionTuning {
       model.arena.values.assign(best.weights)
       try context.log(InstructionMetricName.selectedStep, step: config.finetuning.steps, value: Double(best.step))
     }
-    try Checkpoint(
-      model: shape, step: config.finetuning.steps, adamStep: model.arena.step, samplerState: 0,
-      tokens: config.finetuning.steps * config.finetuning.batch * data.context, arenaCount: model.arena.count
-    ).write(model, to: context.checkpointURL)
+    try Checkpoint.writeFinished(
+      model, steps: config.finetuning.steps, batch: config.finetuning.batch, to: context.checkpointURL)
     try context.recordArtifact(kind: "checkpoint", url: context.checkpointURL)
     return (model, lastLoss, tuned)
   }

@@ -152,11 +152,7 @@ public struct JSONReader {
   private mutating func object(depth: Int) throws(JSONReadError) -> JSONNode {
     i += 1
     var members: [(key: String, value: JSONNode)] = []
-    skipSpace()
-    if i < bytes.count && bytes[i] == UInt8(ascii: "}") {
-      i += 1
-      return .object(members)
-    }
+    if closes("}") { return .object(members) }
     while true {
       skipSpace()
       guard i < bytes.count else { throw error("the file ends inside an object (truncated?)") }
@@ -168,39 +164,42 @@ public struct JSONReader {
       i += 1
       skipSpace()
       members.append((key, try value(depth: depth + 1)))
-      skipSpace()
-      guard i < bytes.count else { throw error("the file ends inside an object (truncated?)") }
-      if bytes[i] == UInt8(ascii: ",") {
-        i += 1
-        continue
-      }
-      guard bytes[i] == UInt8(ascii: "}") else { throw error("expected ',' or '}' in an object") }
-      i += 1
-      return .object(members)
+      if try nextOrEnd("}", "an object") { return .object(members) }
     }
   }
 
   private mutating func array(depth: Int) throws(JSONReadError) -> JSONNode {
     i += 1
     var items: [JSONNode] = []
-    skipSpace()
-    if i < bytes.count && bytes[i] == UInt8(ascii: "]") {
-      i += 1
-      return .array(items)
-    }
+    if closes("]") { return .array(items) }
     while true {
       skipSpace()
       items.append(try value(depth: depth + 1))
-      skipSpace()
-      guard i < bytes.count else { throw error("the file ends inside a list (truncated?)") }
-      if bytes[i] == UInt8(ascii: ",") {
-        i += 1
-        continue
-      }
-      guard bytes[i] == UInt8(ascii: "]") else { throw error("expected ',' or ']' in a list") }
-      i += 1
-      return .array(items)
+      if try nextOrEnd("]", "a list") { return .array(items) }
     }
+  }
+
+  /// After an opening bracket: whether `close` follows at once (an empty object or list), and
+  /// if so steps past it.
+  private mutating func closes(_ close: Unicode.Scalar) -> Bool {
+    skipSpace()
+    guard i < bytes.count && bytes[i] == UInt8(ascii: close) else { return false }
+    i += 1
+    return true
+  }
+
+  /// After a member or an item of `inside`: steps past a comma (false: another follows) or past
+  /// `close` (true: the object or list ends); anything else is an error naming what was expected.
+  private mutating func nextOrEnd(_ close: Unicode.Scalar, _ inside: String) throws(JSONReadError) -> Bool {
+    skipSpace()
+    guard i < bytes.count else { throw error("the file ends inside \(inside) (truncated?)") }
+    if bytes[i] == UInt8(ascii: ",") {
+      i += 1
+      return false
+    }
+    guard bytes[i] == UInt8(ascii: close) else { throw error("expected ',' or '\(close)' in \(inside)") }
+    i += 1
+    return true
   }
 
   private mutating func number() throws(JSONReadError) -> Double {

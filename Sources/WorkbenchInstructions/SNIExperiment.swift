@@ -188,10 +188,7 @@ public enum SNIExperiment {
         try context.log(InstructionMetricName.pretrainLoss, step: step, value: loss)
         context.progress(step: step, of: total, loss: loss)
       }
-      try Checkpoint(
-        model: shape, step: p.steps, adamStep: model.arena.step, samplerState: 0,
-        tokens: p.steps * p.batch * shape.context, arenaCount: model.arena.count
-      ).write(model, to: base)
+      try Checkpoint.writeFinished(model, steps: p.steps, batch: p.batch, to: base)
       return true
     }
     if !pretrainedHere { try InstructionTuning.readBase(base, into: model) }
@@ -210,10 +207,7 @@ public enum SNIExperiment {
       try context.log(InstructionMetricName.trainLoss, step: step, value: loss)
       context.progress(step: done + step, of: done + f.steps, loss: loss)
     }
-    try Checkpoint(
-      model: shape, step: f.steps, adamStep: model.arena.step, samplerState: 0,
-      tokens: f.steps * f.batch * shape.context, arenaCount: model.arena.count
-    ).write(model, to: context.checkpointURL)
+    try Checkpoint.writeFinished(model, steps: f.steps, batch: f.batch, to: context.checkpointURL)
     try context.recordArtifact(kind: "checkpoint", url: context.checkpointURL)
     _ = try context.writeArtifact(
       kind: "tuned-tasks", name: "tuned-tasks.txt", data: Data(tuned.map { $0.name + "\n" }.joined().utf8))

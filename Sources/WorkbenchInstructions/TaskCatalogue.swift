@@ -134,29 +134,37 @@ private let rewriting: [TaskFamily] = [
     wrong: { b, w, _ in w.flatMap { $0 == b["x"]! ? [b["z"]!, $0, b["y"]!] : [$0] } }),
 ]
 
-private let filtering: [TaskFamily] = [
+/// A family that keeps (or removes) the letters of the binding's set from a list of 5–9 letters
+/// holding `scattered` of them; its wrong answer is the other filter's.
+private func setFilter(
+  _ name: String, keeping: Bool, scattered: ClosedRange<Int>, definitions: [String], explanation: String,
+  wrongExplanation: String
+) -> TaskFamily {
   TaskFamily(
-    "remove-set", .filtering, space: .sets(setKeys, of: letters),
+    name, .filtering, space: .sets(setKeys, of: letters), definitions: definitions, explanation: explanation,
+    wrongExplanation: wrongExplanation,
+    generate: { b, g in g.scatter(Array(set(b).shuffled(using: &g).prefix(g.int(scattered))), in: g.letters(5...9)) },
+    solve: { b, w in members(b, of: w, keeping: keeping) },
+    wrong: { b, w, _ in members(b, of: w, keeping: !keeping) })
+}
+
+private let filtering: [TaskFamily] = [
+  setFilter(
+    "remove-set", keeping: false, scattered: 0...3,
     definitions: [
       "remove every {s1} , {s2} , {s3} and {s4} from the list", "delete each {s1} , {s2} , {s3} or {s4}",
       "write the list without the letters {s1} , {s2} , {s3} and {s4}",
     ],
     explanation: "the letters {s1} , {s2} , {s3} and {s4} are gone and the order is kept",
-    wrongExplanation: "only those letters were kept instead",
-    generate: { b, g in g.scatter(Array(set(b).shuffled(using: &g).prefix(g.int(0...3))), in: g.letters(5...9)) },
-    solve: { b, w in members(b, of: w, keeping: false) },
-    wrong: { b, w, _ in members(b, of: w, keeping: true) }),
-  TaskFamily(
-    "keep-set", .filtering, space: .sets(setKeys, of: letters),
+    wrongExplanation: "only those letters were kept instead"),
+  setFilter(
+    "keep-set", keeping: true, scattered: 1...4,
     definitions: [
       "keep only the letters {s1} , {s2} , {s3} and {s4}", "write each {s1} , {s2} , {s3} or {s4} and nothing else",
       "remove every letter except {s1} , {s2} , {s3} and {s4}",
     ],
     explanation: "only {s1} , {s2} , {s3} and {s4} remain , in their order",
-    wrongExplanation: "those letters were removed instead of kept",
-    generate: { b, g in g.scatter(Array(set(b).shuffled(using: &g).prefix(g.int(1...4))), in: g.letters(5...9)) },
-    solve: { b, w in members(b, of: w, keeping: true) },
-    wrong: { b, w, _ in members(b, of: w, keeping: false) }),
+    wrongExplanation: "those letters were removed instead of kept"),
   TaskFamily(
     "drop-pairs", .filtering,
     space: .tuples(["x", "y"], of: letters) { t in t[0] != t[1] },

@@ -14,6 +14,9 @@ import WorkbenchTensor
 /// the block CRCs), checked before anything else is read: a flipped
 /// bit, a patched range or a cut copy is an error naming the file, never weights loaded in
 /// silence. Version 1 files (no CRC) still load, with a one-line notice.
+///
+/// Outside this module a checkpoint is written whole, never from a header made by hand:
+/// `Trainer.saveCheckpoint(to:)` for a run to resume, `Checkpoint.writeFinished` for a trained model.
 public struct Checkpoint: Codable, Sendable, Equatable {
   public var model: GPTConfig
   /// Optimizer steps taken (the next step to run).
@@ -33,18 +36,13 @@ public struct Checkpoint: Codable, Sendable, Equatable {
   /// The first version, without a checksum.
   public static let magicVersion1 = Data("workbench-checkpoint 1\n".utf8)
 
-  public init(
-    model: GPTConfig, step: Int, adamStep: Int, samplerState: UInt64, tokens: Int, arenaCount: Int,
-    windowLossSum: Float? = nil, windowSteps: Int? = nil
-  ) {
-    self.windowLossSum = windowLossSum
-    self.windowSteps = windowSteps
-    self.model = model
-    self.step = step
-    self.adamStep = adamStep
-    self.samplerState = samplerState
-    self.tokens = tokens
-    self.arenaCount = arenaCount
+  /// Writes a model trained to the end, which no run resumes (no sampler state): its weights and
+  /// AdamW's state after `steps` steps of `batch` windows of its context.
+  public static func writeFinished(_ model: GPT, steps: Int, batch: Int, to url: URL) throws {
+    try Checkpoint(
+      model: model.config, step: steps, adamStep: model.arena.step, samplerState: 0,
+      tokens: steps * batch * model.config.context, arenaCount: model.arena.count
+    ).write(model, to: url)
   }
 
   /// Writes `model`'s arena and this header to `url` (temporary file, then rename).

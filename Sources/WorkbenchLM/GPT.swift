@@ -61,15 +61,10 @@ public final class GPT {
     let (d, V, T) = (config.width, config.vocabulary, config.context)
     var specs = [ParameterSpec("wte", [V, d]), ParameterSpec("wpe", [T, d])]
     for i in 0..<config.layers {
-      let p = "blocks.\(i)."
-      specs += [
-        ParameterSpec(p + "ln1.weight", [d]), ParameterSpec(p + "ln1.bias", [d]),
-        ParameterSpec(p + "attn.qkv.weight", [d, 3 * d]), ParameterSpec(p + "attn.qkv.bias", [3 * d]),
-        ParameterSpec(p + "attn.proj.weight", [d, d]), ParameterSpec(p + "attn.proj.bias", [d]),
-        ParameterSpec(p + "ln2.weight", [d]), ParameterSpec(p + "ln2.bias", [d]),
-        ParameterSpec(p + "mlp.fc.weight", [d, 4 * d]), ParameterSpec(p + "mlp.fc.bias", [4 * d]),
-        ParameterSpec(p + "mlp.proj.weight", [4 * d, d]), ParameterSpec(p + "mlp.proj.bias", [d]),
-      ]
+      for part in GPTBlock.Part.allCases {
+        let (weight, bias) = part.shapes(width: d)
+        specs += [ParameterSpec(part.name(i) + ".weight", weight), ParameterSpec(part.name(i) + ".bias", bias)]
+      }
     }
     return specs + [ParameterSpec("lnf.weight", [d]), ParameterSpec("lnf.bias", [d])]
   }
@@ -118,33 +113,65 @@ public final class GPT {
 
 /// One pre-LayerNorm block: `x + attn(ln1(x))`, then `x + mlp(ln2(x))`.
 struct GPTBlock {
-  let ln1Weight, ln1Bias, qkvWeight, qkvBias, projWeight, projBias: Tensor
-  let ln2Weight, ln2Bias, fcWeight, fcBias, mlpProjWeight, mlpProjBias: Tensor
+  /// The block's layers, each a weight and a bias, in the reference layout's order.
+  enum Part: String, CaseIterable {
+    case ln1, qkv = "attn.qkv", proj = "attn.proj", ln2, fc = "mlp.fc", mlpProj = "mlp.proj"
+
+    /// The arena's name of the part in block `index`, before `.weight` / `.bias`.
+    func name(_ index: Int) -> String { "blocks.\(index).\(rawValue)" }
+
+    /// The weight's and the bias's shapes in a model of width `d`.
+    func shapes(width d: Int) -> (weight: [Int], bias: [Int]) {
+      switch self {
+      case .ln1, .ln2: ([d], [d])
+      case .qkv: ([d, 3 * d], [3 * d])
+      case .proj: ([d, d], [d])
+      case .fc: ([d, 4 * d], [4 * d])
+      case .mlpProj: ([4 * d, d], [d])
+      }
+    }
+  }
+
+  /// A part's weight and bias, views into the arena.
+  struct Layer {
+    let weight, bias: Tensor
+
+    init(_ arena: ParameterArena, _ part: Part, block index: Int) {
+      weight = arena[part.name(index) + ".weight"]
+      bias = arena[part.name(index) + ".bias"]
+    }
+  }
+
+  let ln1, qkv, proj, ln2, fc, mlpProj: Layer
   let heads: Int
 
   init(arena: ParameterArena, index: Int, heads: Int) {
-    let p = "blocks.\(index)."
-    ln1Weight = arena[p + "ln1.weight"]
-    ln1Bias = arena[p + "ln1.bias"]
-    qkvWeight = arena[p + "attn.qkv.weight"]
-    qkvBias = arena[p + "attn.qkv.bias"]
-    projWeight = arena[p + "attn.proj.weight"]
-    projBias = arena[p + "attn.proj.bias"]
-    ln2Weight = arena[p + "ln2.weight"]
-    ln2Bias = arena[p + "ln2.bias"]
-    fcWeight = arena[p + "mlp.fc.weight"]
-    fcBias = arena[p + "mlp.fc.bias"]
-    mlpProjWeight = arena[p + "mlp.proj.weight"]
-    mlpProjBias = arena[p + "mlp.proj.bias"]
+    (ln1, qkv, proj) = (
+      Layer(arena, .ln1, block: index), Layer(arena, .qkv, block: index), Layer(arena, .proj, block: index)
+    )
+    (ln2, fc, mlpProj) = (
+      Layer(arena, .ln2, block: index), Layer(arena, .fc, block: index), Layer(arena, .mlpProj, block: index)
+    )
     self.heads = heads
   }
 
   /// `[B, T, C]` → `[B, T, C]`.
   func callAsFunction(_ x: Tensor) -> Tensor {
-    let qkv = Tensor.linear(x.layerNorm(weight: ln1Weight, bias: ln1Bias), qkvWeight, bias: qkvBias)
-    let attended = Tensor.linear(qkv.attention(heads: heads), projWeight, bias: projBias)
-    let mid = x + attended
-    let hidden = Tensor.linear(mid.layerNorm(weight: ln2Weight, bias: ln2Bias), fcWeight, bias: fcBias).gelu()
-    return mid + Tensor.linear(hidden, mlpProjWeight, bias: mlpProjBias)
+    let mid = x + project(queriesKeysValues(x).attention(heads: heads))
+    return mid + mlp(mid)
+  }
+
+  /// The attention's input: queries, keys and values `[…, 3C]` of `ln1(x)`.
+  func queriesKeysValues(_ x: Tensor) -> Tensor {
+    Tensor.linear(x.layerNorm(weight: ln1.weight, bias: ln1.bias), qkv.weight, bias: qkv.bias)
+  }
+
+  /// The attention's output projection.
+  func project(_ attended: Tensor) -> Tensor { Tensor.linear(attended, proj.weight, bias: proj.bias) }
+
+  /// The MLP of `ln2(x)` (without the residual).
+  func mlp(_ x: Tensor) -> Tensor {
+    let hidden = Tensor.linear(x.layerNorm(weight: ln2.weight, bias: ln2.bias), fc.weight, bias: fc.bias).gelu()
+    return Tensor.linear(hidden, mlpProj.weight, bias: mlpProj.bias)
   }
 }

@@ -72,8 +72,7 @@ public final class Sampler {
     let ids = Tensor(ids: [token], shape: [1], on: backend)
     var x = Tensor.embedding(ids, table: model.wte) + model.wpe.slice(axis: 0, position..<(position + 1))
     for (block, cache) in zip(model.blocks, caches) {
-      let qkv =
-        Tensor.linear(x.layerNorm(weight: block.ln1Weight, bias: block.ln1Bias), block.qkvWeight, bias: block.qkvBias)
+      let qkv = block.queriesKeysValues(x)
       let row = cache.view.subview(position * 3 * config.width, count: 3 * config.width)
       backend.execute(.stridedCopy(out: row, x: qkv.view, shape: [3 * config.width], strideX: [1]))
       let attended = Tensor(empty: [1, config.width], on: backend)
@@ -81,11 +80,8 @@ public final class Sampler {
         .attentionDecode(
           out: attended.view, cache: cache.view, batch: 1, position: position, capacity: config.context,
           channels: config.width, heads: config.heads))
-      x = x + Tensor.linear(attended, block.projWeight, bias: block.projBias)
-      let hidden =
-        Tensor.linear(x.layerNorm(weight: block.ln2Weight, bias: block.ln2Bias), block.fcWeight, bias: block.fcBias)
-        .gelu()
-      x = x + Tensor.linear(hidden, block.mlpProjWeight, bias: block.mlpProjBias)
+      x = x + block.project(attended)
+      x = x + block.mlp(x)
     }
     position += 1
     let normed = x.layerNorm(weight: model.finalNormWeight, bias: model.finalNormBias)

@@ -1,73 +1,33 @@
 import Foundation
 
-/// A run as `runs --json`, `show --json`, `export` and `serve`'s JSON API print it.
+/// A run as `runs --json`, `show --json`, `export` and `serve`'s JSON API print it: the run's
+/// columns under their names in the log (`RunRecord.CodingKeys`) but the log's own bookkeeping
+/// (row ids, owner, heartbeat), the experiment's name, the config as a JSON object rather than a
+/// string, and with `metrics` its metric points by name. Absent values are left out.
 public struct RunJSON: Encodable, Sendable {
-  public var key: String
+  public var run: RunRecord
   public var experiment: String
-  public var label: String
-  public var plugin: String
-  public var pluginVersion: String
-  public var seed: Int64
-  public var status: String
-  public var attempts: Int
-  public var device: String?
-  public var host: String?
-  public var workbenchVersion: String?
-  public var gitRevision: String?
-  public var createdAt: Date
-  public var startedAt: Date?
-  public var finishedAt: Date?
-  public var durationSeconds: Double?
-  public var error: String?
-  public var N: Int64?
-  public var NTotal: Int64?
-  public var D: Int64?
-  public var C: Double?
-  public var finalTrainLoss: Double?
-  public var finalValLoss: Double?
-  public var config: JSONFragment
   public var metrics: [String: [MetricJSON]]?
 
-  enum CodingKeys: String, CodingKey {
-    case key, experiment, label, plugin, seed, status, attempts, device, host, error, N, D, C, config, metrics
-    case pluginVersion = "plugin_version"
-    case workbenchVersion = "workbench_version"
-    case gitRevision = "git_revision"
-    case createdAt = "created_at"
-    case startedAt = "started_at"
-    case finishedAt = "finished_at"
-    case durationSeconds = "duration_s"
-    case NTotal = "N_total"
-    case finalTrainLoss = "final_train_loss"
-    case finalValLoss = "final_val_loss"
+  public init(_ run: RunRecord, experiment: String, metrics: [String: [MetricJSON]]? = nil) {
+    self.run = run
+    self.experiment = experiment
+    self.metrics = metrics
   }
 
-  public init(_ run: RunRecord, experiment: String, metrics: [String: [MetricJSON]]? = nil) {
-    key = run.key
-    self.experiment = experiment
-    label = run.label
-    plugin = run.plugin
-    pluginVersion = run.pluginVersion
-    seed = run.seed
-    status = run.status.rawValue
-    attempts = run.attempts
-    device = run.device
-    host = run.host
-    workbenchVersion = run.workbenchVersion
-    gitRevision = run.gitRevision
-    createdAt = run.createdAt
-    startedAt = run.startedAt
-    finishedAt = run.finishedAt
-    durationSeconds = run.durationSeconds
-    error = run.error
-    N = run.N
-    NTotal = run.NTotal
-    D = run.D
-    C = run.C
-    finalTrainLoss = run.finalTrainLoss
-    finalValLoss = run.finalValLoss
-    config = JSONFragment(run.config)
-    self.metrics = metrics
+  public func encode(to encoder: any Encoder) throws {
+    let columns: [(RunRecord.CodingKeys, (any Encodable)?)] = [
+      (.key, run.key), (.label, run.label), (.plugin, run.plugin), (.pluginVersion, run.pluginVersion),
+      (.seed, run.seed), (.status, run.status), (.attempts, run.attempts), (.device, run.device), (.host, run.host),
+      (.workbenchVersion, run.workbenchVersion), (.gitRevision, run.gitRevision), (.createdAt, run.createdAt),
+      (.startedAt, run.startedAt), (.finishedAt, run.finishedAt), (.durationSeconds, run.durationSeconds),
+      (.error, run.error), (.N, run.N), (.NTotal, run.NTotal), (.D, run.D), (.C, run.C),
+      (.finalTrainLoss, run.finalTrainLoss), (.finalValLoss, run.finalValLoss), (.config, JSONFragment(run.config)),
+    ]
+    var object = encoder.container(keyedBy: PlainKey.self)
+    for case (let key, let value?) in columns { try object.encode(value, forKey: PlainKey(key.stringValue)) }
+    try object.encode(experiment, forKey: PlainKey("experiment"))
+    try object.encodeIfPresent(metrics, forKey: PlainKey("metrics"))
   }
 
   /// Pretty, sorted-key JSON with ISO 8601 dates; infinities and NaN as strings.

@@ -22,6 +22,19 @@ private func sample(_ form: ScalingForm, _ truth: [Double], noise: Double, seed:
 }
 
 @Suite struct SyntheticFitTests {
+  /// θ → published → θ is the identity for every form, and the published values are the
+  /// exponentials or the values of θ's entries each form says (E of Chinchilla from θ's third).
+  @Test(arguments: ScalingForm.all)
+  func publishedParametersAndThetaAreInverse(_ form: ScalingForm) {
+    let theta = (0..<form.parameterNames.count).map { 0.5 + Double($0) }
+    let published = form.parameters(from: theta)
+    #expect(published.count == theta.count)
+    let back = form.internalParameters(from: published)
+    for (a, b) in zip(back, theta) { #expect(abs(a - b) < 1e-12, "\(form): \(back) vs \(theta)") }
+    if form == .chinchilla { #expect(abs(published[0] - exp(2.5)) < 1e-9 && published[3] == 3.5) }
+    if form == .powerWithOffset(.N) { #expect(abs(published[0] - exp(1.5)) < 1e-9 && published[2] == 2.5) }
+  }
+
   @Test(arguments: [
     (ScalingForm.chinchilla, [1.69, 406.4, 410.7, 0.34, 0.28]),
     (ScalingForm.kaplanND, [8.8e13, 5.4e13, 0.076, 0.095]),

@@ -1,18 +1,12 @@
 import Foundation
 
-/// What Slurm says about one array task.
+/// What Slurm says about one array task (read from its commands' output, never made elsewhere).
 public struct SlurmTaskState: Sendable, Equatable {
   /// Slurm's job state: PENDING, RUNNING, COMPLETED, FAILED, CANCELLED, TIMEOUT, PREEMPTED, …
   public var state: String
   /// `exit:signal`, e.g. `3:0`.
   public var exitCode: String?
   public var reason: String?
-
-  public init(state: String, exitCode: String? = nil, reason: String? = nil) {
-    self.state = state
-    self.exitCode = exitCode
-    self.reason = reason
-  }
 
   /// Waiting to start (or to start again after a requeue).
   public var isQueued: Bool {

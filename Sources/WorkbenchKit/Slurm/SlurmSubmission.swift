@@ -66,11 +66,6 @@ public struct SlurmTask: Hashable, Sendable, CustomStringConvertible {
   public var job: String
   public var index: Int
 
-  public init(job: String, index: Int) {
-    self.job = job
-    self.index = index
-  }
-
   public var description: String { "\(job)_\(index)" }
 }
 
