@@ -116,10 +116,6 @@ struct FitCommand: ParsableCommand {
   /// Points from a CSV file: `columns` name the form's variables in order, then the loss.
   static func readCSV(_ path: String, columns: [String], form: ScalingForm) throws -> [ScalingPoint] {
     guard let data = FileManager.default.contents(atPath: path) else { throw CommandError("cannot read \(path)") }
-    do {
-      return try ScalingPoint.csv(String(decoding: data, as: UTF8.self), columns: columns, form: form)
-    } catch let error as ScalingDataError {
-      throw CommandError((error.line.map { "\(path):\($0): " } ?? "\(path): ") + error.message)
-    }
+    return try ScalingPoint.csv(String(decoding: data, as: UTF8.self), columns: columns, form: form, file: path)
   }
 }

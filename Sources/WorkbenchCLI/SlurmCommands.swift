@@ -69,14 +69,8 @@ extension RunCommand {
     let sweep = SlurmSweep(
       experiment: experiment, log: runLog, logPath: log.path, runsRoot: Runner.runsRoot(besideLog: log.path))
     let options = slurm.submitOptions(device: device.device, rerun: rerun)
-    let result: SlurmSubmitResult
-    do {
-      result = try sweep.submit(
-        options, binary: currentExecutable(), workingDirectory: FileManager.default.currentDirectoryPath,
-        dryRun: dryRun)
-    } catch let error as SlurmError {
-      throw CommandError(error.description)
-    }
+    let result = try sweep.submit(
+      options, binary: currentExecutable(), workingDirectory: FileManager.default.currentDirectoryPath, dryRun: dryRun)
     let status = result.status
     let total = status.runs.count
     if dryRun {
@@ -132,16 +126,11 @@ private func refreshedSlurmSweep(_ reference: String, overrides: [String], log p
   if FileManager.default.fileExists(atPath: reference) {
     name = try ResolvedExperiment.load(path: reference, overrides: overrides, plugins: InstalledPlugins.all).name
   }
-  do {
-    let runsRoot = Runner.runsRoot(besideLog: path)
-    let experiment = try SlurmSweep.latestExperiment(
-      named: name, runsRoot: runsRoot, plugins: InstalledPlugins.all)
-    let log = try RunLog(path: path)
-    let status = try SlurmSweep(experiment: experiment, log: log, runsRoot: runsRoot).refresh()
-    return (experiment, log, status)
-  } catch let error as SlurmError {
-    throw CommandError(error.description)
-  }
+  let runsRoot = Runner.runsRoot(besideLog: path)
+  let experiment = try SlurmSweep.latestExperiment(named: name, runsRoot: runsRoot, plugins: InstalledPlugins.all)
+  let log = try RunLog(path: path)
+  let status = try SlurmSweep(experiment: experiment, log: log, runsRoot: runsRoot).refresh()
+  return (experiment, log, status)
 }
 
 /// Prints the state counts and a line per run (unfinished ones unless `all`).
@@ -281,13 +270,7 @@ struct WorkerCommand: ParsableCommand {
     if let threads = threads ?? allocated, threads > 0 {
       CPUBackend.setThreads(threads)
     }
-    let worker: SlurmWorker
-    do {
-      worker = try SlurmWorker(
-        manifest: URL(fileURLWithPath: manifest), index: index, plugins: InstalledPlugins.all)
-    } catch let error as SlurmError {
-      throw CommandError(error.description)
-    }
+    let worker = try SlurmWorker(manifest: URL(fileURLWithPath: manifest), index: index, plugins: InstalledPlugins.all)
     let selected = try DeviceOptions.select(worker.manifest.device)
     SignalTrap.shared.install(signals: [SIGINT, SIGTERM, SIGUSR1]) { worker.emergencyStop(signal: $0) }
     let task = environment["SLURM_ARRAY_JOB_ID"].map { "\($0)_\(environment["SLURM_ARRAY_TASK_ID"] ?? "?")" }

@@ -21,7 +21,7 @@ public struct AnyExperimentPlugin: Sendable {
     id = P.id
     version = P.version
     summary = P.summary
-    configKeys = P.configKeys
+    configKeys = P.Config.configKeys
     commands = P.commands
     configDeclarationProblems = P.Config.undeclaredProperties
     planRuns = { point, decoding, seed in
@@ -36,7 +36,7 @@ public struct AnyExperimentPlugin: Sendable {
         specs = try plugin.plan(config, seed: seed)
       } catch let issue as ConfigIssue {
         let location = point.tree.value(at: issue.path)?.location ?? point.tree.location
-        throw ConfigError(.invalidValue, at: location, "'\(issue.path)': \(issue.message)")
+        throw ConfigError(.invalidValue, at: location, issue.description)
       }
       return try specs.map { spec in
         let json = try canonicalJSON(spec.config)

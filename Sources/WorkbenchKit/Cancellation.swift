@@ -23,10 +23,10 @@ public struct RunCancelled: WorkbenchError {
     }
   }
   public var description: String {
-    switch signal {
-    case SIGTERM: "interrupted by SIGTERM"
-    case SIGUSR1: "stopped by SIGUSR1 (the scheduler's warning before the time limit)"
-    default: "interrupted by SIGINT"
+    switch code {
+    case .terminated: "interrupted by SIGTERM"
+    case .timeLimit: "stopped by SIGUSR1 (the scheduler's warning before the time limit)"
+    case .interrupted: "interrupted by SIGINT"
     }
   }
   /// The exit status a shell expects after this signal: 130 for SIGINT, 143 for SIGTERM.

@@ -69,12 +69,6 @@ extension ConfigSection {
   }
 }
 
-extension ExperimentPlugin {
-  /// The config keys, for `workbench plugins` and for sweep expansion (`sweepable` keys given as a
-  /// list are swept over): the config's declaration.
-  public static var configKeys: [ConfigKey] { Config.configKeys }
-}
-
 /// A key of a config mapping.
 public struct ConfigFieldKey: CodingKey, Sendable {
   public var stringValue: String

@@ -9,7 +9,6 @@ extension AnalysisContext {
   @discardableResult
   public func writeReport(title: String, body: String) throws -> URL {
     let url = directory.appendingPathComponent("report.html")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     let page = """
       <!doctype html>
       <html lang="en"><head><meta charset="utf-8"><title>\(title.htmlEscaped)</title>

@@ -146,12 +146,12 @@ struct GPTBlock {
   let heads: Int
 
   init(arena: ParameterArena, index: Int, heads: Int) {
-    (ln1, qkv, proj) = (
-      Layer(arena, .ln1, block: index), Layer(arena, .qkv, block: index), Layer(arena, .proj, block: index)
-    )
-    (ln2, fc, mlpProj) = (
-      Layer(arena, .ln2, block: index), Layer(arena, .fc, block: index), Layer(arena, .mlpProj, block: index)
-    )
+    ln1 = Layer(arena, .ln1, block: index)
+    qkv = Layer(arena, .qkv, block: index)
+    proj = Layer(arena, .proj, block: index)
+    ln2 = Layer(arena, .ln2, block: index)
+    fc = Layer(arena, .fc, block: index)
+    mlpProj = Layer(arena, .mlpProj, block: index)
     self.heads = heads
   }
 

@@ -1,9 +1,9 @@
 import Foundation
 
 /// A run as `runs --json`, `show --json`, `export` and `serve`'s JSON API print it: the run's
-/// columns under their names in the log (`RunRecord.CodingKeys`) but the log's own bookkeeping
-/// (row ids, owner, heartbeat), the experiment's name, the config as a JSON object rather than a
-/// string, and with `metrics` its metric points by name. Absent values are left out.
+/// columns under their names in the log (`RunRecord.CodingKeys`), except the log's bookkeeping
+/// (row ids, owner, heartbeat), with the config as a JSON object rather than a string; then the
+/// experiment's name and, with `metrics`, its metric points by name. Absent values are left out.
 public struct RunJSON: Encodable, Sendable {
   public var run: RunRecord
   public var experiment: String

@@ -209,7 +209,7 @@ struct InstructionAnalysis {
     let plots = Self.tiers.map { tier in
       SVGPlot.againstCount(
         title: "\(tier) instructions", xLabel: "I, distinct instructions tuned on", yLabel: "exact match ×100", points,
-        models: models, model: \.model, count: \.I, mean: { Self.pooled($0, tier)?.value }, run: { $0.exact[tier] },
+        models: models, model: \.model, count: \.I, average: { Self.pooled($0, tier)?.value }, run: { $0.exact[tier] },
         baselines: tier == "seen"
           ? [] : Self.baselines.map { name in (name, points.compactMap { $0.baselines["\(name) \(tier)"] }) })
     }

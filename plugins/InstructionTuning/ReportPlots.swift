@@ -9,12 +9,12 @@ extension SVGPlot {
   }
 
   /// A score against a count of instructions or tasks on a log axis, rendered: per model a line
-  /// through `mean` of its runs at each count ≥ 1, coloured by the model's place in `models`; with
+  /// through `average` of its runs at each count ≥ 1, coloured by the model's place in `models`; with
   /// `run`, each run's own value as a marker; each baseline a dashed level (its mean) across the
   /// counts.
   static func againstCount<Point>(
     title: String, xLabel: String, yLabel: String, _ points: [Point], models: [String],
-    model: (Point) -> String, count: (Point) -> Int, mean: ([Point]) -> Double?, run: ((Point) -> Double?)? = nil,
+    model: (Point) -> String, count: (Point) -> Int, average: ([Point]) -> Double?, run: ((Point) -> Double?)? = nil,
     baselines: [(name: String, values: [Double])]
   ) -> String {
     var plot = SVGPlot(title: title, xLabel: xLabel, yLabel: yLabel, logX: true, logY: false)
@@ -22,7 +22,7 @@ extension SVGPlot {
       let color = modelColor(i, of: models.count)
       let group = points.filter { model($0) == name && count($0) >= 1 }
       let means = Set(group.map(count)).sorted().compactMap { n in
-        mean(group.filter { count($0) == n }).map { (Double(n), $0) }
+        average(group.filter { count($0) == n }).map { (Double(n), $0) }
       }
       plot.series.append(.init(label: name, color: color, points: means, line: true, markers: true))
       if let run {
@@ -34,7 +34,7 @@ extension SVGPlot {
     if let low = counts.filter({ $0 >= 1 }).min(), let high = counts.max() {
       let colors = ["#888", "#c44", "#4a4", "#a4c"]
       for (j, baseline) in baselines.enumerated() where !baseline.values.isEmpty {
-        let level = baseline.values.reduce(0, +) / Double(baseline.values.count)
+        let level = mean(baseline.values)
         plot.series.append(
           .init(
             label: baseline.name, color: colors[j % colors.count],

@@ -144,7 +144,7 @@ struct SNIAnalysis {
     let plots = InstructionMetricName.sniScores.map { metric in
       SVGPlot.againstCount(
         title: "\(metric) on unseen test tasks", xLabel: "K, training tasks tuned on", yLabel: "\(metric) ×100", points,
-        models: models, model: \.model, count: \.K, mean: { mean($0.compactMap { $0.scores[metric] }) },
+        models: models, model: \.model, count: \.K, average: { mean($0.compactMap { $0.scores[metric] }) },
         baselines: InstructionMetricName.sniBaselines.map { name in
           (name, points.compactMap { $0.baselines["\(name) \(metric)"] })
         })

@@ -39,14 +39,9 @@ struct ScoreCommand: ParsableCommand {
     @Flag(help: "Print the output file's JSON instead of the report.") var json = false
 
     func run() throws {
-      let scores: SNIScores
-      do {
-        let refs = try SNIFiles.readReferences(URL(fileURLWithPath: references))
-        let preds = try SNIFiles.readPredictions(URL(fileURLWithPath: predictions))
-        scores = SNIScores(references: refs, predictions: preds)
-      } catch let error as SNIError {
-        throw CommandError(error.description)
-      }
+      let refs = try SNIFiles.readReferences(URL(fileURLWithPath: references))
+      let preds = try SNIFiles.readPredictions(URL(fileURLWithPath: predictions))
+      let scores = SNIScores(references: refs, predictions: preds)
       guard scores.instances > 0 else {
         throw CommandError("\(references): no reference line of the default track (xlingual is not scored here)")
       }

@@ -43,12 +43,7 @@ struct TasksCommand: ParsableCommand {
     source.languages = "all"
     source.testInstances = 1
     source.maxInstancesPerTask = 1
-    let dataset: SNIDataset
-    do {
-      dataset = try SNIDataset(source) { writeStandardErrorLine($0) }
-    } catch let error as SNIError {
-      throw CommandError(error.description)
-    }
+    let dataset = try SNIDataset(source) { writeStandardErrorLine($0) }
     let train = try SNIDataset.taskList(source, "train_tasks.txt")
     var table = TextTable(["TASK", "SPLIT", "CATEGORY", "INSTANCES", "ENGLISH", "DEFINITION"])
     var shown = 0
@@ -295,10 +290,7 @@ struct TasksCommand: ParsableCommand {
       guard FileManager.default.fileExists(atPath: url.path) else {
         throw CommandError("\(url.path): no such task file (`workbench tasks list --source \(folder)` lists the tasks)")
       }
-      let found: SNITask
-      do { found = try SNIDataset.readTask(at: url, keep: .first(max(1, instances))) } catch let error as SNIError {
-        throw CommandError(error.description)
-      }
+      let found = try SNIDataset.readTask(at: url, keep: .first(max(1, instances)))
       print("task      \(found.name)")
       print("category  \(found.categories.joined(separator: ", "))")
       print(
